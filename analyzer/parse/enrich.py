@@ -1,0 +1,219 @@
+"""What the parser adds to the grammar's fields: derived fields, tracebacks, services.
+
+The grammar says where a value is in a message; this module says what it means
+when that takes code: the API action of a URL, the qemu-img details of a command
+line, the canonical state of a localized lifecycle word, the exception at the end
+of a traceback, the Nova service a record comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from functools import lru_cache
+
+import numpy as np
+
+from analyzer.parse.commands import describe
+from analyzer.vocab.events import TRACEBACK, TRACEBACK_LINE
+from analyzer.vocab.resources import grammars_dir
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_SERVERS_PATH = re.compile(
+    r"/servers(?:/(?P<server>[^/?\s]+))?(?:/(?P<sub>[^/?\s]+))?"
+)
+_ACTION_METHOD = re.compile(r"\.(?:_action_|_)(?P<name>\w+?)(?:_server)? of ")
+_EXCEPTION_LINE = re.compile(r"(?P<exc_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Timeout|Failure|"
+                             r"Fault|NotFound|Invalid\w*|[A-Z]\w*))(?:: (?P<exc_message>.*))?")
+_TRACEBACK_START = "Traceback (most recent call last):"
+
+# Havana's `Lifecycle event N on VM …` codes (nova/virt/event.py of 2013).
+_LIFECYCLE_CODES = {0: "Started", 1: "Stopped", 2: "Paused", 3: "Resumed"}
+_INSTANCE_FIELDS = ("vm_uuid", "instance_ref", "build_instance", "instance_uuid")
+
+
+@lru_cache(maxsize=1)
+def lifecycle_words() -> dict[str, str]:
+    """Localized lifecycle state word -> English state (grammars/lifecycle_states.toml)."""
+    path = grammars_dir() / "lifecycle_states.toml"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        table = tomllib.load(handle)
+    words: dict[str, str] = {}
+    for key, value in table.items():
+        if isinstance(value, str):
+            words[key] = value
+        elif isinstance(value, dict):  # [language] sections
+            words.update({k: v for k, v in value.items() if isinstance(v, str)})
+    return words
+
+
+def fields(event: str, values: dict[str, object]) -> dict[str, object]:
+    """Add derived fields to the grammar's `values` of one `event` (in place)."""
+    if "cmd" in values and isinstance(values["cmd"], str):
+        values.update(describe(values["cmd"]))
+    if event == "api_request":
+        _api_request(values)
+    elif event == "api_action":
+        _api_action(values)
+    elif event == "lifecycle":
+        word = values.get("lifecycle_state")
+        if isinstance(word, str):
+            values["state"] = lifecycle_words().get(word, word)
+        elif "lifecycle_code" in values:
+            values["state"] = _LIFECYCLE_CODES.get(int(values["lifecycle_code"]), "Unknown")  # type: ignore[arg-type]
+    elif event == "api_refusal":
+        values["refusal"] = "state" if "refused_action" in values else "locked"
+    for name in _INSTANCE_FIELDS:
+        candidate = values.get(name)
+        if isinstance(candidate, str) and _UUID.fullmatch(candidate):
+            values.setdefault("instance", candidate)
+            break
+    return values
+
+
+def _api_request(values: dict[str, object]) -> None:
+    path = str(values.get("url_path", ""))
+    method = str(values.get("http_method", ""))
+    found = _SERVERS_PATH.search(path)
+    if not found:
+        values["action"] = path.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "root"
+        return
+    server, sub = found["server"], found["sub"]
+    if server and _UUID.fullmatch(server):
+        values["instance"] = server
+    if server in (None, ""):
+        values["action"] = {"POST": "create", "GET": "list"}.get(method, method.lower())
+    elif server == "detail":
+        values["action"] = "list"
+    elif sub is None:
+        values["action"] = {"GET": "show", "DELETE": "delete", "PUT": "update"}.get(method, method.lower())
+    else:
+        values["action"] = sub  # "action" (body decides), "os-instance-actions", …
+
+
+def _api_action(values: dict[str, object]) -> None:
+    body = values.get("body")
+    if isinstance(body, str):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and parsed:
+            key = next(iter(parsed))
+            values["action"] = key
+            if key == "reboot" and isinstance(parsed[key], dict):
+                values["reboot_type"] = str(parsed[key].get("type", "")).upper()
+            return
+    found = _ACTION_METHOD.search(str(values.get("controller_method", "")))
+    if found:
+        values["action"] = found["name"]
+
+
+def tracebacks(message: np.ndarray, level: np.ndarray, pid: np.ndarray, logger: np.ndarray,
+               continuation: list[str], events: list[str], field_json: list[str | None]) -> None:
+    """Type traceback lines and attach the exception to the record that raised it.
+
+    oslo.log prints a traceback one header-bearing line per traceback line (same
+    pid and logger, level ERROR, TRACE before oslo.log 1.2): the first becomes a
+    `traceback` event carrying the exception type and message of the block's last
+    line, the others `traceback_line`.  A traceback printed as continuation lines
+    adds `exc_type` / `exc_message` to the fields of the record above it.
+    """
+    starts = [i for i in np.nonzero(message == _TRACEBACK_START)[0].tolist()]
+    for start in starts:
+        end = start + 1
+        while (end < len(message) and pid[end] == pid[start] and logger[end] == logger[start]
+               and level[end] == level[start] and message[end] != _TRACEBACK_START):
+            end += 1
+        exception = _last_exception(message[start + 1:end].tolist())
+        events[start] = TRACEBACK
+        field_json[start] = json.dumps({**exception, "lines": end - start})
+        for index in range(start + 1, end):
+            events[index] = TRACEBACK_LINE
+    for index, text in enumerate(continuation):
+        if text and _TRACEBACK_START in text:
+            exception = _last_exception(text.split(_TRACEBACK_START, 1)[1].split("\n"))
+            if exception:
+                current = json.loads(field_json[index]) if field_json[index] else {}
+                current.update(exception)
+                field_json[index] = json.dumps(current)
+
+
+def _last_exception(lines: list[str]) -> dict[str, str]:
+    for line in reversed(lines):
+        if not line.strip() or line[:1].isspace():
+            continue
+        found = _EXCEPTION_LINE.fullmatch(line.strip())
+        if found:
+            out = {"exc_type": found["exc_type"]}
+            if found["exc_message"] is not None:
+                out["exc_message"] = found["exc_message"]
+            return out
+        return {"exc_type": "", "exc_message": line.strip()}
+    return {}
+
+
+def instances(prefix: np.ndarray, hints: list[str | None]) -> list[str | None]:
+    """The instance of each record: its `[instance: …]` prefix, else one named in its fields."""
+    out: list[str | None] = []
+    for given, hint in zip(prefix.tolist(), hints):
+        out.append(given or hint or None)
+    return out
+
+
+# Loggers by the service that runs them; the longest matching prefix wins.
+_LOGGER_SERVICES = (
+    ("nova.osapi_compute", "nova-api"),
+    ("nova.api", "nova-api"),
+    ("nova.compute.api", "nova-api"),
+    ("nova.scheduler", "nova-scheduler"),
+    ("nova.conductor", "nova-conductor"),
+    ("nova.compute", "nova-compute"),
+    ("nova.virt", "nova-compute"),
+)
+_PREFIX_SERVICES = (
+    (re.compile(r"nova-api|n-api|osapi"), "nova-api"),
+    (re.compile(r"nova-scheduler|n-sch|scheduler"), "nova-scheduler"),
+    (re.compile(r"nova-conductor|n-cond|conductor"), "nova-conductor"),
+    (re.compile(r"nova-compute|n-cpu|compute"), "nova-compute"),
+)
+
+
+@lru_cache(maxsize=4096)
+def service_of_prefix(prefix: str) -> str | None:
+    """Service named by a loghub file prefix, a merge alias or a journald unit."""
+    lowered = prefix.lower()
+    for pattern, service in _PREFIX_SERVICES:
+        if pattern.search(lowered):
+            return service
+    return None
+
+
+@lru_cache(maxsize=4096)
+def service_of_logger(logger: str) -> str:
+    for prefix, service in _LOGGER_SERVICES:
+        if logger == prefix or logger.startswith(prefix + "."):
+            return service
+    return "other"
+
+
+def services(from_name: str | None, source_file: np.ndarray, alias: np.ndarray,
+             unit: np.ndarray, logger: np.ndarray) -> list[str]:
+    """Service per record: file name, then prefix, then journald unit, then logger."""
+    if from_name is not None:
+        return [from_name] * len(logger)
+    out = []
+    for file_prefix, alias_name, unit_name, logger_name in zip(
+        source_file.tolist(), alias.tolist(), unit.tolist(), logger.tolist()
+    ):
+        service = None
+        for prefix in (file_prefix, alias_name, unit_name):
+            if prefix:
+                service = service_of_prefix(prefix)
+                if service:
+                    break
+        out.append(service or service_of_logger(logger_name))
+    return out

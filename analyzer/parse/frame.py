@@ -1,0 +1,111 @@
+"""Where parsed events go: a pandas DataFrame, or Parquet, CSV or JSON Lines written in chunks.
+
+Writers take the stream chunk by chunk, so writing a file needs memory for one chunk,
+not for the whole input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from analyzer.errors import InputError, OutputError
+from analyzer.parse.block import SCHEMA
+
+OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl")
+
+
+def to_dataframe(tables: Iterable[pa.Table]) -> pd.DataFrame:
+    """One DataFrame of all chunks; strings stay Arrow-backed, `time` is UTC."""
+    table = pa.concat_tables(list(tables)) if tables else SCHEMA.empty_table()
+    if table.num_rows == 0:
+        table = SCHEMA.empty_table()
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame["pid"] = frame["pid"].astype("Int64")
+    frame["line"] = frame["line"].astype("int64")
+    return frame
+
+
+def check_output(path: Path) -> str:
+    """The output kind of `path` by its extension; InputError for anything else."""
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError(
+            f"{path}: unknown output type {suffix or '(none)'}; use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    if not path.parent.exists():
+        raise InputError(f"{path}: directory {path.parent} does not exist")
+    return suffix
+
+
+def write(tables: Iterable[pa.Table], path: Path) -> int:
+    """Write the stream to `path` (type from the extension); returns the rows written."""
+    suffix = check_output(path)
+    writer: Callable[[Iterable[pa.Table], Path], int] = {
+        ".parquet": _write_parquet,
+        ".csv": _write_csv,
+        ".jsonl": _write_jsonl,
+    }[suffix]
+    try:
+        return writer(tables, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _write_parquet(tables: Iterable[pa.Table], path: Path) -> int:
+    rows = 0
+    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+        for table in tables:
+            writer.write_table(table)
+            rows += table.num_rows
+    return rows
+
+
+def _text_times(table: pa.Table) -> pa.Table:
+    times = pc.strftime(table.column("time"), format="%Y-%m-%dT%H:%M:%S.%fZ")
+    # %f gives nanoseconds in Arrow; keep microseconds as oslo.log's readers expect.
+    times = pc.replace_substring_regex(times, r"(\.\d{6})\d*Z$", r"\1Z")
+    return table.set_column(0, "time", times)
+
+
+def _write_csv(tables: Iterable[pa.Table], path: Path) -> int:
+    rows = 0
+    writer = None
+    try:
+        for table in tables:
+            table = _text_times(table)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(path), table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+        if writer is None:
+            pacsv.write_csv(_text_times(SCHEMA.empty_table()), str(path))
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _write_jsonl(tables: Iterable[pa.Table], path: Path) -> int:
+    rows = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for table in tables:
+            rows += _jsonl_lines(_text_times(table), handle)
+    return rows
+
+
+def _jsonl_lines(table: pa.Table, handle: IO[str]) -> int:
+    for row in table.to_pylist():
+        if row["fields"]:
+            row["fields"] = json.loads(row["fields"])
+        handle.write(json.dumps(row, ensure_ascii=False))
+        handle.write("\n")
+    return table.num_rows

@@ -1,0 +1,328 @@
+"""Runs a parse: sources -> blocks -> (parallel) block parsing -> one time-ordered stream.
+
+Blocks are parsed in worker processes when `jobs > 1`; results come back as Arrow
+tables, cheap to pass between processes.  The stream is merged across files by
+time as os-log-merger does: the next block is always read from the source that is
+furthest behind, and rows are released once no unread block can come before them,
+so memory holds about one block per source whatever the size of the input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time as _time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.errors import InputError
+from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, parse_block
+from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
+from analyzer.parse.mining import TemplateCounts
+from analyzer.parse.sources import Block, Source, expand, read_blocks
+from analyzer.parse.times import check_zone
+from analyzer.vocab.events import UNRECOGNIZED
+
+OUTPUT_ROWS = 200_000  # rows per released chunk
+
+
+@dataclass
+class Progress:
+    """Handed to the progress callback after every block."""
+
+    bytes_done: int
+    bytes_total: int | None  # None when unknown (standard input, .gz)
+    lines: int
+    records: int
+
+
+@dataclass
+class ParseSummary:
+    """What a parse read and how much of it it understood."""
+
+    files: int = 0
+    lines: int = 0
+    records: int = 0
+    recognized: int = 0
+    unrecognized: int = 0
+    malformed: int = 0
+    formats: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    unknown: TemplateCounts = field(default_factory=TemplateCounts)
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    seconds: float = 0.0
+
+    @property
+    def recognized_share(self) -> float:
+        return self.recognized / self.records if self.records else 0.0
+
+    def describe(self) -> str:
+        """One line for a terminal, e.g. after `novatrace parse`."""
+        span = ""
+        if self.first_time and self.last_time:
+            span = f", {self.first_time:%Y-%m-%d %H:%M:%S} .. {self.last_time:%Y-%m-%d %H:%M:%S} UTC"
+        return (
+            f"{self.files} files, {self.lines} lines, {self.records} records, "
+            f"{self.recognized_share:.1%} recognized, {self.unrecognized} unrecognized, "
+            f"{self.malformed} malformed{span}"
+        )
+
+
+def source_year(source: Source) -> int:
+    """Year for syslog timestamps, which carry none: the file's modification year."""
+    if source.path is not None:
+        try:
+            return datetime.fromtimestamp(source.path.stat().st_mtime, UTC).year
+        except OSError:
+            pass
+    return datetime.now(UTC).year
+
+
+def _parse_task(text: str, first_line: int, info: SourceInfo) -> BlockResult:
+    return parse_block(text, first_line, info)
+
+
+class _Stream:
+    """The parsed blocks of one source, in order, with a few parsed ahead."""
+
+    def __init__(self, index: int, source: Source, blocks: Iterator[Block], info: SourceInfo,
+                 executor: Executor | None, ahead: int) -> None:
+        self.index = index
+        self.source = source
+        self.info = info
+        self.blocks = blocks
+        self.executor = executor
+        self.ahead = ahead
+        self.queue: deque[tuple[Block, Future[BlockResult] | BlockResult]] = deque()
+        self.last_time = -math.inf
+        self.done = False
+        self.first = True
+        self.tail: pa.Table | None = None  # last record parsed, held for continuations
+
+    @property
+    def horizon(self) -> float:
+        """No row still to come from this source is earlier than this (held row included)."""
+        if self.tail is not None:
+            held = _max_time(self.tail)
+            if held is not None:
+                return min(self.last_time, held)
+        return self.last_time
+
+    def _fill(self) -> None:
+        while len(self.queue) < self.ahead:
+            block = next(self.blocks, None)
+            if block is None:
+                return
+            if self.executor is None:
+                self.queue.append((block, parse_block(block.text, block.first_line, self.info)))
+            else:
+                future = self.executor.submit(_parse_task, block.text, block.first_line, self.info)
+                self.queue.append((block, future))
+
+    def next_result(self) -> tuple[Block, BlockResult] | None:
+        self._fill()
+        if not self.queue:
+            return None
+        block, pending = self.queue.popleft()
+        result = pending.result() if isinstance(pending, Future) else pending
+        self._fill()
+        return block, result
+
+
+def _attach(table: pa.Table, lines: list[str]) -> pa.Table:
+    """Append continuation `lines` to the last record of `table`."""
+    column = table.column("continuation").to_pylist()
+    previous = column[-1]
+    column[-1] = "\n".join(([previous] if previous else []) + lines)
+    position = table.schema.get_field_index("continuation")
+    return table.set_column(position, "continuation", pa.array(column, type=pa.string()))
+
+
+def _max_time(table: pa.Table) -> float | None:
+    latest = pc.max(table.column("time")).as_py()
+    return latest.timestamp() if latest is not None else None
+
+
+def parse_stream(
+    paths: list[str | Path],
+    *,
+    format: str = "auto",
+    tz: str | None = None,
+    host: str | None = None,
+    jobs: int = 1,
+    progress: Callable[[Progress], None] | None = None,
+    summary: ParseSummary | None = None,
+) -> Iterator[pa.Table]:
+    """Parse `paths` into time-ordered Arrow tables of at most OUTPUT_ROWS rows.
+
+    Fills `summary` (if given) as it goes; raises InputError for a missing path,
+    an unknown format or time zone, before reading anything.
+    """
+    if format not in FORMAT_CHOICES:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMAT_CHOICES)}")
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {jobs}")
+    check_zone(tz)
+    sources = expand(paths)
+    summary = summary if summary is not None else ParseSummary()
+    summary.files = len(sources)
+    started = _time.perf_counter()
+    total = _total_bytes(sources)
+    done_bytes = 0
+
+    executor: Executor | None = None
+    if jobs > 1:
+        executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"))
+    try:
+        streams = [_open_stream(i, s, format, tz, host, executor, jobs, summary)
+                   for i, s in enumerate(sources)]
+        active = [s for s in streams if s is not None]
+        buffered: list[pa.Table] = []
+        while active:
+            stream = min(active, key=lambda s: s.last_time)
+            item = stream.next_result()
+            if item is None:
+                active.remove(stream)
+                if stream.tail is not None:
+                    buffered.append(stream.tail)
+                summary.warnings += stream.source.warnings
+                summary.formats[stream.source.name] = stream.info.format
+            else:
+                block, result = item
+                _count(summary, result, stream)
+                done_bytes += len(block.text) + 1
+                if result.leading:
+                    if stream.tail is not None:
+                        stream.tail = _attach(stream.tail, result.leading)
+                    elif stream.first:
+                        summary.malformed += len(result.leading)
+                stream.first = False
+                if result.table.num_rows:
+                    if stream.tail is not None:
+                        buffered.append(stream.tail)
+                    rows = result.table.num_rows
+                    if rows > 1:
+                        buffered.append(result.table.slice(0, rows - 1))
+                    stream.tail = result.table.slice(rows - 1)
+                    latest = _max_time(result.table)
+                    if latest is not None:
+                        stream.last_time = max(stream.last_time, latest)
+                if progress is not None:
+                    progress(Progress(done_bytes, total, summary.lines, summary.records))
+            watermark = min((s.horizon for s in active), default=math.inf)
+            if buffered:
+                ready, buffered = _release(buffered, watermark, final=not active)
+                for table in ready:
+                    _span(summary, table)
+                    yield table
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+        summary.seconds = _time.perf_counter() - started
+
+
+def _open_stream(index: int, source: Source, format: str, tz: str | None, host: str | None,
+                 executor: Executor | None, jobs: int, summary: ParseSummary) -> _Stream | None:
+    blocks = read_blocks(source)
+    first = next(blocks, None)
+    if first is None:
+        source.warnings.append(f"{source.name}: empty file")
+        summary.warnings += source.warnings
+        summary.formats[source.name] = "empty"
+        return None
+    chosen = format
+    if format == "auto":
+        detected = detect(first.text.split("\n", 500)[:500])
+        if detected is None:
+            source.warnings.append(
+                f"{source.name}: no line has a Nova log record header (formats: "
+                f"{', '.join(FORMATS)}); its lines are counted as malformed"
+            )
+            detected = "oslo"
+        chosen = detected
+    info = SourceInfo(source.name, chosen, source.service, source.host or host, tz,
+                      source_year(source))
+    chained = _chain(first, blocks)
+    return _Stream(index, source, chained, info, executor, ahead=max(1, jobs * 2))
+
+
+def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
+    yield first
+    yield from rest
+
+
+def _count(summary: ParseSummary, result: BlockResult, stream: _Stream) -> None:
+    summary.lines += result.lines
+    summary.records += result.records
+    summary.recognized += result.recognized
+    summary.unrecognized += sum(result.unknown.counts.values())
+    summary.unknown.merge(result.unknown)
+
+
+def _release(buffered: list[pa.Table], watermark: float,
+             final: bool) -> tuple[list[pa.Table], list[pa.Table]]:
+    """Split buffered rows into those safe to emit (sorted) and those to keep."""
+    table = pa.concat_tables(buffered)
+    if table.num_rows == 0:
+        return [], []
+    table = table.sort_by([("time", "ascending"), ("source", "ascending"), ("line", "ascending")])
+    if not final:
+        cut = _rows_until(table, watermark)
+        keep = table.slice(cut)
+        table = table.slice(0, cut)
+        kept = [keep] if keep.num_rows else []
+    else:
+        kept = []
+    if table.num_rows < OUTPUT_ROWS // 4 and not final:
+        return [], [pa.concat_tables([table, *kept])] if table.num_rows else kept
+    chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
+    return [c for c in chunks if c.num_rows], kept
+
+
+def _rows_until(table: pa.Table, watermark: float) -> int:
+    """Number of leading rows (time-sorted, nulls last) at or before `watermark`."""
+    if math.isinf(watermark) and watermark > 0:
+        return table.num_rows
+    if math.isinf(watermark):
+        return 0
+    limit = pa.scalar(int(watermark * 1_000_000), pa.timestamp("us", tz="UTC"))
+    before = pc.less_equal(table.column("time"), limit)
+    return int(pc.sum(pc.fill_null(before, False)).as_py() or 0)
+
+
+def _span(summary: ParseSummary, table: pa.Table) -> None:
+    times = table.column("time")
+    low, high = pc.min(times).as_py(), pc.max(times).as_py()
+    if low is not None and (summary.first_time is None or low < summary.first_time):
+        summary.first_time = low
+    if high is not None and (summary.last_time is None or high > summary.last_time):
+        summary.last_time = high
+
+
+def _total_bytes(sources: list[Source]) -> int | None:
+    total = 0
+    for source in sources:
+        if source.path is None or source.path.name.endswith(".gz"):
+            return None
+        try:
+            total += os.path.getsize(source.path)
+        except OSError:
+            return None
+    return total
+
+
+def empty_table() -> pa.Table:
+    return SCHEMA.empty_table()
+
+
+def unrecognized_mask(table: pa.Table) -> pa.Array:
+    return pc.equal(table.column("event"), UNRECOGNIZED)

@@ -1,0 +1,190 @@
+"""Inputs: paths, directories, `.gz` files and standard input, read as blocks of whole lines.
+
+A source is one log file.  It is read in blocks of whole lines so a large file never
+sits in memory at once and the blocks can be parsed in parallel.  Bytes that are not
+UTF-8 become U+FFFD; CRLF becomes LF; a line longer than `MAX_LINE` is cut, counted
+and reported, never allowed to exhaust memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from analyzer.errors import InputError
+
+BLOCK_BYTES = 8 * 1024 * 1024
+MAX_LINE = 1024 * 1024
+
+# Files taken from a directory: logs by their usual names, plain or gzipped.
+_LOG_NAME = re.compile(r"(\.log|\.txt|\.log\.[\w.:-]+)(\.gz)?$|\.gz$")
+
+# Service from a file name: nova-compute.log, screen-n-cpu.txt, n-cpu.log.
+_SERVICE_BY_NAME = (
+    (re.compile(r"(nova-api|n-api|osapi)"), "nova-api"),
+    (re.compile(r"(nova-scheduler|n-sch)"), "nova-scheduler"),
+    (re.compile(r"(nova-conductor|n-cond)"), "nova-conductor"),
+    (re.compile(r"(nova-compute|n-cpu)"), "nova-compute"),
+)
+
+# A directory named like a host: letters, digits, hyphens and dots, with a digit
+# and a letter, no underscore (hostnames have none), not a date.
+_HOST_DIR = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9.-]*$")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+@dataclass
+class Source:
+    """One input file (or standard input) and what its name tells."""
+
+    path: Path | None  # None for standard input
+    name: str  # as shown in the `source` column
+    service: str | None = None  # from the file name
+    host: str | None = None  # from a directory named like a host
+    warnings: list[str] = field(default_factory=list)
+
+    def open(self) -> BinaryIO:
+        if self.path is None:
+            return sys.stdin.buffer
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed by the reader
+        except OSError as exc:
+            raise InputError(f"{self.name}: cannot read: {exc.strerror}") from exc
+        if self.path.name.endswith(".gz"):
+            return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+        return handle
+
+
+def service_from_name(name: str) -> str | None:
+    """The Nova service a file name stands for, if it says."""
+    lowered = name.lower()
+    for pattern, service in _SERVICE_BY_NAME:
+        if pattern.search(lowered):
+            return service
+    return None
+
+
+def host_from_path(path: Path) -> str | None:
+    """The nearest parent directory named like a host (`hp-ms-01-c29/nova-compute.log`)."""
+    for parent in list(path.parents)[:2]:
+        name = parent.name
+        if name and _HOST_DIR.match(name) and not _DATE_LIKE.match(name):
+            return name
+    return None
+
+
+def expand(paths: list[str | Path]) -> list[Source]:
+    """Turn command-line paths into sources; directories are walked recursively.
+
+    Raises InputError for a path that does not exist, naming it.
+    """
+    sources: list[Source] = []
+    for given in paths:
+        text = str(given)
+        if text == "-":
+            sources.append(Source(None, "<stdin>"))
+            continue
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _LOG_NAME.search(p.name))
+            if not files:
+                raise InputError(f"{text}: directory holds no log files (*.log, *.txt, *.gz)")
+            sources += [_source(p, str(p)) for p in files]
+        elif path.exists():
+            sources.append(_source(path, text))
+        else:
+            raise InputError(f"{text}: no such file or directory")
+    return sources
+
+
+def _source(path: Path, name: str) -> Source:
+    return Source(path, name, service_from_name(path.name), host_from_path(path))
+
+
+@dataclass
+class Block:
+    """A run of whole lines of one source, decoded, LF-separated, no trailing newline."""
+
+    text: str
+    first_line: int  # 1-based number of the block's first line
+    lines: int
+
+
+def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
+    """Yield the source's lines in blocks of about `block_bytes`, in order.
+
+    Problems that end reading early (a truncated `.gz`, an I/O error) are added to
+    `source.warnings`; what was read before them is still yielded.
+    """
+    handle = source.open()
+    carry = b""
+    line_no = 1
+    try:
+        while True:
+            try:
+                chunk = handle.read(block_bytes)
+            except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+                source.warnings.append(f"{source.name}: reading stopped early ({_reason(exc)})")
+                chunk = b""
+            if not chunk:
+                break
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) > MAX_LINE:
+                    # One enormous line: keep its start, drop the rest up to the newline.
+                    carry = data[:MAX_LINE]
+                    _note_long_line(source)
+                else:
+                    carry = data
+                continue
+            carry = data[cut + 1 :]
+            block = _decode(data[:cut], source)
+            yield block_of(block, line_no)
+            line_no += block.count("\n") + 1
+    finally:
+        if source.path is not None:
+            handle.close()
+    if carry:
+        text = _decode(carry, source)
+        yield block_of(text, line_no)
+
+
+def block_of(text: str, first_line: int) -> Block:
+    return Block(text, first_line, text.count("\n") + 1)
+
+
+def _decode(data: bytes, source: Source) -> str:
+    text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        if not any("NUL bytes" in w for w in source.warnings):
+            source.warnings.append(f"{source.name}: binary content (NUL bytes) read as text")
+        text = text.replace("\x00", "\ufffd")
+    if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            if len(line) > MAX_LINE:
+                lines[index] = line[:MAX_LINE]
+                _note_long_line(source)
+        text = "\n".join(lines)
+    return text
+
+
+def _note_long_line(source: Source) -> None:
+    message = f"{source.name}: lines longer than {MAX_LINE} characters were cut"
+    if message not in source.warnings:
+        source.warnings.append(message)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "compressed file is truncated"
+    return str(exc) or type(exc).__name__
