@@ -8,7 +8,7 @@ Python only for the records whose first word can start a catalogued event.
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,13 +17,11 @@ import pyarrow.compute as pc
 
 from analyzer.parse import enrich
 from analyzer.parse.formats import compiled
-from analyzer.parse.grammar import catalogue, records
+from analyzer.parse.grammar import EventPattern, catalogue, records
+from analyzer.parse.jsonfields import dumps
 from analyzer.parse.mining import TemplateCounts, mine
 from analyzer.parse.times import parse_times
 from analyzer.vocab.events import COLUMNS, ERROR, UNRECOGNIZED, WARNING
-
-# Only the tail of a message can hold the DEBUG suffix; search no further back.
-_SUFFIX_WINDOW = 400
 
 SCHEMA = pa.schema(
     [
@@ -107,35 +105,27 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
         return out
 
     level = column("level")
-    message = column("message")
-    message = _strip_suffixes(message, level)
+    level_array = pa.array(level, type=pa.string())
+    message = _strip_suffixes(pa.array(column("message"), type=pa.string()), level_array)
+    texts = message.to_pylist()
     times = parse_times(column("timestamp"), column("syslog_timestamp"), info.tz, info.year)
 
-    result = BlockResult(
-        table=pa.table({}),
-        leading=leading,
-        lines=line_count,
-        records=len(record_rows),
-        recognized=0,
-    )
-    events, fields, hints = _type_events(message, level)
-    enrich.tracebacks(message, level, column("pid"), column("logger"), continuation, events, fields)
+    events, fields, hints = _type_events(message, texts, level)
+    enrich.tracebacks(texts, level, column("pid"), column("logger"), continuation, events, fields)
     instances = enrich.instances(column("instance"), hints)
-    context = _contexts(column("context"))
     service = enrich.services(info.service, column("source_file"), column("alias"),
                               column("unit"), column("logger"))
     host = column("host")
     if info.host is not None:
         host[host == ""] = info.host
 
-    message_array = pa.array(message, type=pa.string())
-    template_ids, codes, templates = mine(message_array)
+    template_ids, codes, templates = mine(message)
     events_array = pa.array(events, type=pa.string())
-    recognized = pc.invert(pc.is_in(events_array, pa.array([UNRECOGNIZED, WARNING, ERROR])))
-    result.recognized = int(pc.sum(recognized).as_py() or 0)
-    _count_unknown(result.unknown, events, template_ids, codes, templates, message)
+    generic = pc.is_in(events_array, pa.array([UNRECOGNIZED, WARNING, ERROR]))
+    unknown = TemplateCounts()
+    _count_unknown(unknown, events_array, codes, templates, template_ids, texts)
 
-    result.table = pa.table(
+    table = pa.table(
         [
             times,
             pa.array([info.name] * len(record_rows), type=pa.string()),
@@ -145,17 +135,24 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
             pc.cast(_nullable(column("pid")), pa.int64()),
             _nullable(level),
             _nullable(column("logger")),
-            *context,
+            *_contexts(column("context")),
             pa.array(instances, type=pa.string()),
             events_array,
             template_ids,
-            message_array,
+            message,
             pa.array(fields, type=pa.string()),
             pa.array(continuation, type=pa.string()),
         ],
         schema=SCHEMA,
     )
-    return result
+    return BlockResult(
+        table=table,
+        leading=leading,
+        lines=line_count,
+        records=len(record_rows),
+        recognized=len(record_rows) - int(pc.sum(generic).as_py() or 0),
+        unknown=unknown,
+    )
 
 
 def _continuations(is_record: np.ndarray, rest: np.ndarray, first_record: int) -> list[str]:
@@ -177,94 +174,105 @@ def _continuations(is_record: np.ndarray, rest: np.ndarray, first_record: int) -
     return out
 
 
-def _strip_suffixes(message: np.ndarray, level: np.ndarray) -> np.ndarray:
+def _strip_suffixes(message: pa.Array, level: pa.Array) -> pa.Array:
     """Remove oslo.log's DEBUG ` funcName path:lineno` (or journald `{{…}}`) suffix."""
-    suffix = records().suffixes
-    for index in np.nonzero(level == "DEBUG")[0].tolist():
-        text = message[index]
-        found = suffix.search(text, max(0, len(text) - _SUFFIX_WINDOW))
-        if found:
-            message[index] = text[: found.start()]
-    return message
+    debug = pc.fill_null(pc.equal(level, "DEBUG"), False)
+    if not pc.any(debug).as_py():
+        return message
+    stripped = pc.replace_substring_regex(pc.filter(message, debug), records().suffixes.pattern, "")
+    return pc.replace_with_mask(message, debug, stripped)
+
+
+_MISS = ("", None, None)
 
 
 def _type_events(
-    message: np.ndarray, level: np.ndarray
+    message: pa.Array, texts: list[str], level: np.ndarray
 ) -> tuple[list[str], list[str | None], list[str | None]]:
-    """Per message: its event, its fields as JSON (None if none), an instance its fields name."""
+    """Per message: its event, its fields as JSON (None if none), an instance its fields name.
+
+    Only messages whose first word starts some event rule are tried, each distinct
+    text once; rules without a literal first word are tried where their longest
+    literal occurs.
+    """
     cat = catalogue()
-    count = len(message)
+    count = len(texts)
     events = [UNRECOGNIZED] * count
     fields: list[str | None] = [None] * count
     hints: list[str | None] = [None] * count
+    cache: dict[str, tuple[str, str | None, str | None]] = {}
 
-    def record(index: int, event: str, values: dict[str, object]) -> None:
-        events[index] = event
-        if values:
-            values = enrich.fields(event, values)
-            hints[index] = values.get("instance")  # type: ignore[assignment]
-            fields[index] = json.dumps(values)
+    def attempt(index: int, patterns: list[EventPattern]) -> None:
+        text = texts[index]
+        typed = cache.get(text)
+        if typed is None:
+            typed = _MISS
+            for pattern in patterns:
+                found = pattern.regex.fullmatch(text)
+                if found is not None:
+                    typed = _typed(pattern, found)
+                    break
+            cache[text] = typed
+        if typed is not _MISS:
+            events[index], fields[index], hints[index] = typed
 
-    by_word = cat.by_word
-    pending: dict[str, list[int]] = {}
-    texts = message.tolist()
-    for index, text in enumerate(texts):
-        word = text.partition(" ")[0]
-        if word in by_word:
-            pending.setdefault(word, []).append(index)
-    for word, indexes in pending.items():
-        for pattern in by_word[word]:
-            left = []
-            for index in indexes:
-                found = pattern.regex.fullmatch(texts[index])
-                if found:
-                    record(index, pattern.event, pattern.fields_of(found))
-                else:
-                    left.append(index)
-            indexes = left
-            if not indexes:
-                break
+    words = pc.dictionary_encode(pc.list_element(pc.split_pattern(message, " ", max_splits=1), 0))
+    vocabulary = words.dictionary.to_pylist()
+    wanted = {code: cat.by_word[word] for code, word in enumerate(vocabulary) if word in cat.by_word}
+    if wanted:
+        codes = words.indices.to_numpy(zero_copy_only=False)
+        rows = np.nonzero(np.isin(codes, list(wanted)))[0]
+        for index, code in zip(rows.tolist(), codes[rows].tolist(), strict=True):
+            attempt(index, wanted[code])
     for pattern in cat.wildcard:
-        needle = pattern.required
-        for index, text in enumerate(texts):
-            if events[index] is not UNRECOGNIZED or (needle and needle not in text):
-                continue
-            found = pattern.regex.fullmatch(text)
-            if found:
-                record(index, pattern.event, pattern.fields_of(found))
-    for index in np.nonzero((level == "WARNING") | (level == "WARN"))[0].tolist():
+        if pattern.required:
+            rows = pc.indices_nonzero(pc.match_substring(message, pattern.required)).to_pylist()
+        else:
+            rows = range(count)
+        cache.clear()
+        for index in rows:
+            if events[index] is UNRECOGNIZED:
+                attempt(index, [pattern])
+    for index in np.nonzero(np.isin(level, ("WARNING", "WARN")))[0].tolist():
         if events[index] is UNRECOGNIZED:
             events[index] = WARNING
-    for index in np.nonzero((level == "ERROR") | (level == "CRITICAL") | (level == "TRACE"))[0].tolist():
+    for index in np.nonzero(np.isin(level, ("ERROR", "CRITICAL", "TRACE")))[0].tolist():
         if events[index] is UNRECOGNIZED:
             events[index] = ERROR
     return events, fields, hints
 
 
+def _typed(pattern: EventPattern, found: re.Match[str]) -> tuple[str, str | None, str | None]:
+    values = pattern.fields_of(found)
+    if not values:
+        return pattern.event, None, None
+    if not enrich.needs_fields(pattern.event, values.keys()):
+        return pattern.event, dumps(values), None
+    values = enrich.fields(pattern.event, values)
+    hint = values.get("instance")
+    return pattern.event, dumps(values), hint if isinstance(hint, str) else None
+
+
 def _contexts(context: np.ndarray) -> list[pa.Array]:
     """request_id, global_request_id, user_id, project_id from the context blocks."""
     regex = records().request_context
-    cache: dict[str, tuple[str | None, ...]] = {}
-    empty = (None, None, None, None)
-    out = []
-    for text in context.tolist():
-        parsed = cache.get(text)
-        if parsed is None:
-            found = regex.fullmatch(text) if text else None
-            if found:
-                global_id = found["global_request_id"]
-                parsed = (
-                    found["request_id"],
-                    None if global_id in (None, "None") else global_id,
-                    _identity(found["user_id"]),
-                    _identity(found["project_id"]),
-                )
-            else:
-                parsed = empty
-            cache[text] = parsed
-        out.append(parsed)
-    columns = list(zip(*out)) if out else [[], [], [], []]
-    return [pa.array(list(values), type=pa.string()) for values in columns]
+    encoded = pc.dictionary_encode(pa.array(context, type=pa.string()))
+    parsed: list[tuple[str | None, ...]] = []
+    for text in encoded.dictionary.to_pylist():
+        found = regex.fullmatch(text) if text else None
+        if found:
+            global_id = found["global_request_id"]
+            parsed.append((
+                found["request_id"],
+                None if global_id in (None, "None") else global_id,
+                _identity(found["user_id"]),
+                _identity(found["project_id"]),
+            ))
+        else:
+            parsed.append((None, None, None, None))
+    columns = list(zip(*parsed, strict=True)) if parsed else [(), (), (), ()]
+    return [pc.take(pa.array(list(values), type=pa.string()), encoded.indices)
+            for values in columns]
 
 
 def _identity(value: str | None) -> str | None:
@@ -276,11 +284,18 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
-def _count_unknown(counts: TemplateCounts, events: list[str], ids: pa.Array, codes: list[int],
-                   templates: list[str], message: np.ndarray) -> None:
-    unknown = [i for i, event in enumerate(events) if event is UNRECOGNIZED]
-    if not unknown:
+def _count_unknown(counts: TemplateCounts, events: pa.Array, codes: np.ndarray,
+                   templates: list[str], ids: pa.Array, texts: list[str]) -> None:
+    """Count the unrecognized records per template, keeping the first as example."""
+    rows = np.nonzero(pc.equal(events, UNRECOGNIZED).to_numpy(zero_copy_only=False))[0]
+    if len(rows) == 0:
         return
-    id_list = ids.to_pylist()
-    for index in unknown:
-        counts.add(id_list[index], templates[codes[index]], message[index])
+    unique, first, number = np.unique(codes[rows], return_index=True, return_counts=True)
+    id_list = ids.to_pylist() if len(unique) > 64 else None
+    for code, at, how_many in zip(unique.tolist(), first.tolist(), number.tolist(), strict=True):
+        row = int(rows[at])
+        tid = id_list[row] if id_list is not None else ids[row].as_py()
+        counts.counts[tid] += how_many
+        if tid not in counts.texts:
+            counts.texts[tid] = templates[code]
+            counts.examples[tid] = texts[row]

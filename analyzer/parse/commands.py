@@ -8,13 +8,13 @@ sub-command, the formats, the backing file and the paths (reference section 6).
 
 from __future__ import annotations
 
-import shlex
-
 _WRAPPERS = {"sudo", "nova-rootwrap", "privsep-helper"}
 
 
 def _unwrap(words: list[str]) -> list[str]:
     """Drop sudo/rootwrap, prlimit and `env VAR=…` prefixes."""
+    if words and words[0] == "qemu-img":
+        return words
     changed = True
     while changed and words:
         changed = False
@@ -41,11 +41,8 @@ def describe(command: str) -> dict[str, object]:
     >>> describe("qemu-img convert -f qcow2 -O qcow2 /i/disk /s/tmp/abc")["target_format"]
     'qcow2'
     """
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
-    words = _unwrap(words)
+    # processutils logs " ".join(cmd): split on spaces, not with shell quoting rules.
+    words = _unwrap(command.split())
     if not words:
         return {}
     tool = words[0].rsplit("/", 1)[-1]

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from analyzer.parse.commands import describe
+from analyzer.parse.jsonfields import dumps, loads
 from analyzer.vocab.events import TRACEBACK, TRACEBACK_LINE
 from analyzer.vocab.resources import grammars_dir
 
@@ -48,6 +49,15 @@ def lifecycle_words() -> dict[str, str]:
         elif isinstance(value, dict):  # [language] sections
             words.update({k: v for k, v in value.items() if isinstance(v, str)})
     return words
+
+
+_ENRICHED_EVENTS = frozenset({"api_request", "api_action", "lifecycle", "api_refusal"})
+_ENRICHED_FIELDS = frozenset({"cmd", *_INSTANCE_FIELDS})
+
+
+def needs_fields(event: str, names: set[str] | frozenset[str]) -> bool:
+    """Whether `fields()` adds anything for this event with these field names."""
+    return event in _ENRICHED_EVENTS or bool(_ENRICHED_FIELDS & names)
 
 
 def fields(event: str, values: dict[str, object]) -> dict[str, object]:
@@ -112,7 +122,7 @@ def _api_action(values: dict[str, object]) -> None:
         values["action"] = found["name"]
 
 
-def tracebacks(message: np.ndarray, level: np.ndarray, pid: np.ndarray, logger: np.ndarray,
+def tracebacks(message: list[str], level: np.ndarray, pid: np.ndarray, logger: np.ndarray,
                continuation: list[str], events: list[str], field_json: list[str | None]) -> None:
     """Type traceback lines and attach the exception to the record that raised it.
 
@@ -122,24 +132,24 @@ def tracebacks(message: np.ndarray, level: np.ndarray, pid: np.ndarray, logger: 
     line, the others `traceback_line`.  A traceback printed as continuation lines
     adds `exc_type` / `exc_message` to the fields of the record above it.
     """
-    starts = [i for i in np.nonzero(message == _TRACEBACK_START)[0].tolist()]
+    starts = [i for i, text in enumerate(message) if text == _TRACEBACK_START]
     for start in starts:
         end = start + 1
         while (end < len(message) and pid[end] == pid[start] and logger[end] == logger[start]
                and level[end] == level[start] and message[end] != _TRACEBACK_START):
             end += 1
-        exception = _last_exception(message[start + 1:end].tolist())
+        exception = _last_exception(message[start + 1:end])
         events[start] = TRACEBACK
-        field_json[start] = json.dumps({**exception, "lines": end - start})
+        field_json[start] = dumps({**exception, "lines": end - start})
         for index in range(start + 1, end):
             events[index] = TRACEBACK_LINE
     for index, text in enumerate(continuation):
         if text and _TRACEBACK_START in text:
             exception = _last_exception(text.split(_TRACEBACK_START, 1)[1].split("\n"))
             if exception:
-                current = json.loads(field_json[index]) if field_json[index] else {}
+                current = loads(field_json[index]) if field_json[index] else {}
                 current.update(exception)
-                field_json[index] = json.dumps(current)
+                field_json[index] = dumps(current)
 
 
 def _last_exception(lines: list[str]) -> dict[str, str]:

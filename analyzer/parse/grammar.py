@@ -48,19 +48,25 @@ class EventPattern:
     where: str  # "file.lark:line", for errors and docs
     required: str = ""  # longest literal every match contains: a cheap pre-test
 
+    def __post_init__(self) -> None:
+        numeric = tuple(
+            (name, int if kind == "int" else float)
+            for name, kind in self.kinds.items() if kind in ("int", "float")
+        )
+        object.__setattr__(self, "_numeric", numeric)
+        # A group inside an optional part may be None; only then filter.
+        optional = ")?" in self.regex.pattern or ")*" in self.regex.pattern
+        object.__setattr__(self, "_optional", optional)
+
     def fields_of(self, match: re.Match[str]) -> dict[str, object]:
         """Typed fields of a successful match; absent optional parts are left out."""
-        out: dict[str, object] = {}
-        for name, value in match.groupdict().items():
-            if value is None:
-                continue
-            kind = self.kinds.get(name, "str")
-            if kind == "int":
-                out[name] = int(value)
-            elif kind == "float":
-                out[name] = float(value)
-            else:
-                out[name] = value
+        out: dict[str, object] = match.groupdict()
+        for name, convert in self._numeric:  # type: ignore[attr-defined]
+            value = out[name]
+            if value is not None:
+                out[name] = convert(value)
+        if self._optional:  # type: ignore[attr-defined]
+            return {k: v for k, v in out.items() if v is not None}
         return out
 
 

@@ -14,6 +14,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,7 +29,7 @@ def template_id(template: str) -> str:
     return hashlib.blake2b(template.encode("utf-8"), digest_size=4).hexdigest()
 
 
-def mine(messages: pa.Array) -> tuple[pa.Array, list[int], list[str]]:
+def mine(messages: pa.Array) -> tuple[pa.Array, np.ndarray, list[str]]:
     """Template ids for `messages`, with each message's template text.
 
     Returns `(ids, codes, templates)`: `ids` is a string array aligned with
@@ -39,7 +40,7 @@ def mine(messages: pa.Array) -> tuple[pa.Array, list[int], list[str]]:
         masked, pa.ChunkedArray) else pc.dictionary_encode(masked)
     templates = encoded.dictionary.to_pylist()
     ids = pa.array([template_id(t) for t in templates], type=pa.string())
-    return pc.take(ids, encoded.indices), encoded.indices.to_pylist(), templates
+    return pc.take(ids, encoded.indices), encoded.indices.to_numpy(zero_copy_only=False), templates
 
 
 @dataclass

@@ -274,7 +274,10 @@ def _release(buffered: list[pa.Table], watermark: float,
     table = pa.concat_tables(buffered)
     if table.num_rows == 0:
         return [], []
-    table = table.sort_by([("time", "ascending"), ("source", "ascending"), ("line", "ascending")])
+    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
+                                              ("line", "ascending")])
+    if not _is_identity(order):
+        table = table.combine_chunks().take(order)
     if not final:
         cut = _rows_until(table, watermark)
         keep = table.slice(cut)
@@ -286,6 +289,12 @@ def _release(buffered: list[pa.Table], watermark: float,
         return [], [pa.concat_tables([table, *kept])] if table.num_rows else kept
     chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
     return [c for c in chunks if c.num_rows], kept
+
+
+def _is_identity(order: pa.Array) -> bool:
+    """True when sort indices leave the rows where they are (one source, in order)."""
+    values = order.to_numpy(zero_copy_only=False)
+    return bool(len(values) == 0 or (values[0] == 0 and (values[1:] > values[:-1]).all()))
 
 
 def _rows_until(table: pa.Table, watermark: float) -> int:
