@@ -111,6 +111,7 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
     times = parse_times(column("timestamp"), column("syslog_timestamp"), info.tz, info.year)
 
     events, fields, hints = _type_events(message, texts, level)
+    _type_multiline(texts, continuation, events, fields, hints)
     enrich.tracebacks(texts, level, column("pid"), column("logger"), continuation, events, fields)
     instances = enrich.instances(column("instance"), hints)
     service = enrich.services(info.service, column("source_file"), column("alias"),
@@ -224,15 +225,18 @@ def _type_events(
         rows = np.nonzero(np.isin(codes, list(wanted)))[0]
         for index, code in zip(rows.tolist(), codes[rows].tolist(), strict=True):
             attempt(index, wanted[code])
-    for pattern in cat.wildcard:
-        if pattern.required:
-            rows = pc.indices_nonzero(pc.match_substring(message, pattern.required)).to_pylist()
-        else:
-            rows = range(count)
+    if cat.needle_regex:
+        hits = pc.indices_nonzero(pc.match_substring_regex(message, cat.needle_regex))
         cache.clear()
-        for index in rows:
+        for index in hits.to_pylist():
             if events[index] is UNRECOGNIZED:
-                attempt(index, [pattern])
+                text = texts[index]
+                attempt(index, [p for p in cat.wildcard if p.required and p.required in text])
+    if cat.unindexed:
+        cache.clear()
+        for index in range(count):
+            if events[index] is UNRECOGNIZED:
+                attempt(index, cat.unindexed)
     for index in np.nonzero(np.isin(level, ("WARNING", "WARN")))[0].tolist():
         if events[index] is UNRECOGNIZED:
             events[index] = WARNING
@@ -240,6 +244,24 @@ def _type_events(
         if events[index] is UNRECOGNIZED:
             events[index] = ERROR
     return events, fields, hints
+
+
+def _type_multiline(texts: list[str], continuation: list[str], events: list[str],
+                    fields: list[str | None], hints: list[str | None]) -> None:
+    """Rules whose text spans lines (a ProcessExecutionError) see the continuation too."""
+    patterns = catalogue().multiline
+    if not patterns:
+        return
+    for index, more in enumerate(continuation):
+        if not more or events[index] not in (UNRECOGNIZED, ERROR, WARNING):
+            continue
+        text = texts[index] + "\n" + more
+        for pattern in patterns:
+            if pattern.required in text:
+                found = pattern.regex.fullmatch(text)
+                if found is not None:
+                    events[index], fields[index], hints[index] = _typed(pattern, found)
+                    break
 
 
 def _typed(pattern: EventPattern, found: re.Match[str]) -> tuple[str, str | None, str | None]:

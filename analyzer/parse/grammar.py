@@ -44,7 +44,7 @@ class EventPattern:
     branch: int
     regex: re.Pattern[str]
     kinds: dict[str, str]  # field name -> "int" | "float" | "str"
-    first_word: str | None  # literal first word of the message, None if not fixed
+    first_words: tuple[str, ...]  # the message's possible first words; () if not fixed
     where: str  # "file.lark:line", for errors and docs
     required: str = ""  # longest literal every match contains: a cheap pre-test
 
@@ -78,13 +78,20 @@ class Catalogue:
     families: dict[str, list[str]]  # family -> event names in file order
     by_word: dict[str, list[EventPattern]] = field(default_factory=dict)
     wildcard: list[EventPattern] = field(default_factory=list)
+    unindexed: list[EventPattern] = field(default_factory=list)  # no first word, no literal
+    multiline: list[EventPattern] = field(default_factory=list)  # span continuation lines
+    needle_regex: str = ""  # any wildcard rule's required literal, as one regex
 
     def __post_init__(self) -> None:
         for pattern in self.patterns:
-            if pattern.first_word is None:
+            if not pattern.first_words:
                 self.wildcard.append(pattern)
-            else:
-                self.by_word.setdefault(pattern.first_word, []).append(pattern)
+            for word in pattern.first_words:
+                self.by_word.setdefault(word, []).append(pattern)
+        self.multiline = [p for p in self.patterns if "\n" in p.regex.pattern]
+        needles = sorted({p.required for p in self.wildcard if p.required})
+        self.unindexed = [p for p in self.wildcard if not p.required]
+        self.needle_regex = "|".join(re.escape(n) for n in needles)
 
     @property
     def events(self) -> list[str]:
@@ -269,6 +276,54 @@ class _Compiler:
                     best = text
         return best
 
+    def first_words(self, node: Tree) -> tuple[str, ...]:
+        """Possible first words of a branch's messages; () when they are not a fixed set."""
+        prefix, all_literal = self.leading_literal(node)
+        if " " in prefix:
+            return (prefix.split(" ", 1)[0],)
+        if all_literal and prefix:
+            return (prefix,)
+        if prefix:
+            return ()
+        # A leading terminal that is a plain alternation of words, then a literal space.
+        items = node.children if node.data == "expansion" else [node]
+        if len(items) < 2:
+            return ()
+        first, second = items[0], items[1]
+        words = self._word_alternation(first)
+        follows = self._plain_literal(second)
+        if words and follows is not None and follows.startswith(" "):
+            return words
+        return ()
+
+    def _word_alternation(self, item: Tree | Token) -> tuple[str, ...]:
+        if not (isinstance(item, Tree) and item.data == "expr" and
+                (len(item.children) < 2 or item.children[1] is None)):
+            return ()
+        ref = item.children[0]
+        if not (isinstance(ref, Tree) and ref.data == "name"):
+            return ()
+        name = str(ref.children[0])
+        body = self.tokens.get(name)
+        literals = list(body.find_data("literal")) if body is not None else []
+        if len(literals) != 1 or list(body.find_data("name")):  # type: ignore[union-attr]
+            return ()
+        text = str(literals[0].children[0])
+        if not text.startswith("/"):
+            return ()
+        source = text[1:].rpartition("/")[0]
+        if not re.fullmatch(r"[\w-]+(\|[\w-]+)*", source):
+            return ()
+        return tuple(source.split("|"))
+
+    def _plain_literal(self, item: Tree | Token) -> str | None:
+        if (isinstance(item, Tree) and item.data == "expr"
+                and (len(item.children) < 2 or item.children[1] is None)
+                and isinstance(item.children[0], Tree) and item.children[0].data == "literal"
+                and str(item.children[0].children[0]).startswith('"')):
+            return ast.literal_eval(str(item.children[0].children[0]))
+        return None
+
     def leading_literal(self, node: Tree) -> tuple[str, bool]:
         """Literal text a branch must start with, and whether the branch is all literal."""
         items = node.children if node.data == "expansion" else [node]
@@ -312,14 +367,6 @@ def _branches(body: Tree) -> list[Tree]:
     return [body]
 
 
-def _first_word(prefix: str, all_literal: bool) -> str | None:
-    if " " in prefix:
-        return prefix.split(" ", 1)[0]
-    if all_literal and prefix:
-        return prefix
-    return None
-
-
 def compile_catalogue(directory: Path) -> Catalogue:
     """Compile every `events_*.lark` in `directory` (families in file-name order)."""
     patterns: list[EventPattern] = []
@@ -351,10 +398,9 @@ def compile_catalogue(directory: Path) -> Catalogue:
                 except re.error as exc:
                     raise GrammarError(f"{where}: rule {name} compiles to a bad regex: {exc}") from exc
                 body = branch.children[0] if branch.data == "alias" else branch
-                prefix, all_literal = compiler.leading_literal(body)
                 patterns.append(
                     EventPattern(name, family, index, regex, groups,
-                                 _first_word(prefix, all_literal), where,
+                                 compiler.first_words(body), where,
                                  compiler.required_literal(body))
                 )
     return Catalogue(patterns, families)

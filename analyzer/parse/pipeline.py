@@ -277,7 +277,7 @@ def _release(buffered: list[pa.Table], watermark: float,
     order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
                                               ("line", "ascending")])
     if not _is_identity(order):
-        table = table.combine_chunks().take(order)
+        table = table.take(order)
     if not final:
         cut = _rows_until(table, watermark)
         keep = table.slice(cut)
