@@ -96,17 +96,22 @@ def _print_table(tables: list[pa.Table] | object) -> None:
     message_width = max(30, width - fixed)
     header = " ".join(name.ljust(w) for name, w in _TABLE_COLUMNS) + " message"
     out = sys.stdout
-    out.write(header + "\n")
+    started = False
     for table in tables:  # type: ignore[attr-defined]
+        if not started:  # only once the input is known to be readable
+            out.write(header + "\n")
+            started = True
         for row in table.select(["time", "service", "level", "instance", "event", "message"]).to_pylist():
             time = row["time"].strftime("%Y-%m-%d %H:%M:%S.%f")[:23] if row["time"] else "-"
             cells = (time, row["service"] or "-", row["level"] or "-",
                      (row["instance"] or "-")[:8], row["event"])
-            line = " ".join(str(c).ljust(w)[:w] for c, (_, w) in zip(cells, _TABLE_COLUMNS))
+            line = " ".join(str(c).ljust(w)[:w] for c, (_, w) in zip(cells, _TABLE_COLUMNS, strict=True))
             message = row["message"].replace("\t", " ")
             if len(message) > message_width:
                 message = message[: message_width - 1] + "…"
             out.write(f"{line} {message}\n")
+    if not started:
+        out.write(header + "\n")
 
 
 def _print_unknown(summary: ParseSummary, limit: int) -> None:

@@ -70,6 +70,7 @@ class BlockResult:
     records: int
     recognized: int
     unknown: TemplateCounts = field(default_factory=TemplateCounts)
+    last_continuation: list[str] = field(default_factory=list)  # raw, for the next block
 
 
 def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
@@ -90,8 +91,8 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
 
     # Lines before the first record continue the record above (previous block).
     first_record = int(record_rows[0]) if len(record_rows) else len(rows)
-    leading = [line for line in rest[:first_record].tolist() if line.strip()]
-    continuation = _continuations(is_record, rest, first_record)
+    leading = rest[:first_record].tolist()
+    continuation, last_lines = _continuations(is_record, rest, first_record)
 
     take = grid[record_rows]
     rec_layout = layout[record_rows]
@@ -153,26 +154,37 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
         records=len(record_rows),
         recognized=len(record_rows) - int(pc.sum(generic).as_py() or 0),
         unknown=unknown,
+        last_continuation=last_lines,
     )
 
 
-def _continuations(is_record: np.ndarray, rest: np.ndarray, first_record: int) -> list[str]:
-    """Text of the non-record lines after each record, joined by newlines ('' if none)."""
+def _continuations(is_record: np.ndarray, rest: np.ndarray,
+                   first_record: int) -> tuple[list[str], list[str]]:
+    """Per record, its continuation lines joined by newlines ('' if none).
+
+    Trailing blank lines are not part of a continuation.  The last record's raw
+    lines are returned too: the next block may continue it.
+    """
     owners = np.cumsum(is_record) - 1
     records_total = int(is_record.sum())
     out = [""] * records_total
     extra = np.nonzero(~is_record)[0]
     extra = extra[extra > first_record]
-    if len(extra) == 0:
-        return out
     grouped: dict[int, list[str]] = {}
-    for row, owner in zip(extra.tolist(), owners[extra].tolist()):
+    for row, owner in zip(extra.tolist(), owners[extra].tolist(), strict=True):
         grouped.setdefault(owner, []).append(rest[row])
     for owner, lines in grouped.items():
-        while lines and not lines[-1].strip():
-            lines.pop()
-        out[owner] = "\n".join(lines)
-    return out
+        out[owner] = join_continuation(lines)
+    last = grouped.get(records_total - 1, []) if records_total else []
+    return out, last
+
+
+def join_continuation(lines: list[str]) -> str:
+    """Continuation text of raw lines: trailing blank lines dropped."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    return "\n".join(lines[:end])
 
 
 def _strip_suffixes(message: pa.Array, level: pa.Array) -> pa.Array:

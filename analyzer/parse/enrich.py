@@ -169,7 +169,7 @@ def _last_exception(lines: list[str]) -> dict[str, str]:
 def instances(prefix: np.ndarray, hints: list[str | None]) -> list[str | None]:
     """The instance of each record: its `[instance: …]` prefix, else one named in its fields."""
     out: list[str | None] = []
-    for given, hint in zip(prefix.tolist(), hints):
+    for given, hint in zip(prefix.tolist(), hints, strict=True):
         out.append(given or hint or None)
     return out
 
@@ -217,7 +217,7 @@ def services(from_name: str | None, source_file: np.ndarray, alias: np.ndarray,
         return [from_name] * len(logger)
     out = []
     for file_prefix, alias_name, unit_name, logger_name in zip(
-        source_file.tolist(), alias.tolist(), unit.tolist(), logger.tolist()
+        source_file.tolist(), alias.tolist(), unit.tolist(), logger.tolist(), strict=True
     ):
         service = None
         for prefix in (file_prefix, alias_name, unit_name):

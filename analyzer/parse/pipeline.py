@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.errors import InputError
-from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, parse_block
+from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, join_continuation, parse_block
 from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
 from analyzer.parse.mining import TemplateCounts
 from analyzer.parse.sources import Block, Source, expand, read_blocks
@@ -107,6 +107,7 @@ class _Stream:
         self.done = False
         self.first = True
         self.tail: pa.Table | None = None  # last record parsed, held for continuations
+        self.tail_lines: list[str] = []  # its raw continuation lines so far
 
     @property
     def horizon(self) -> float:
@@ -139,10 +140,9 @@ class _Stream:
 
 
 def _attach(table: pa.Table, lines: list[str]) -> pa.Table:
-    """Append continuation `lines` to the last record of `table`."""
+    """Set the continuation of the last record of `table` from its raw `lines`."""
     column = table.column("continuation").to_pylist()
-    previous = column[-1]
-    column[-1] = "\n".join(([previous] if previous else []) + lines)
+    column[-1] = join_continuation(lines)
     position = table.schema.get_field_index("continuation")
     return table.set_column(position, "continuation", pa.array(column, type=pa.string()))
 
@@ -202,9 +202,10 @@ def parse_stream(
                 done_bytes += len(block.text) + 1
                 if result.leading:
                     if stream.tail is not None:
-                        stream.tail = _attach(stream.tail, result.leading)
+                        stream.tail_lines += result.leading
+                        stream.tail = _attach(stream.tail, stream.tail_lines)
                     elif stream.first:
-                        summary.malformed += len(result.leading)
+                        summary.malformed += sum(1 for line in result.leading if line.strip())
                 stream.first = False
                 if result.table.num_rows:
                     if stream.tail is not None:
@@ -213,6 +214,7 @@ def parse_stream(
                     if rows > 1:
                         buffered.append(result.table.slice(0, rows - 1))
                     stream.tail = result.table.slice(rows - 1)
+                    stream.tail_lines = result.last_continuation
                     latest = _max_time(result.table)
                     if latest is not None:
                         stream.last_time = max(stream.last_time, latest)

@@ -127,14 +127,15 @@ def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Bloc
     line_no = 1
     try:
         while True:
-            try:
-                chunk = handle.read(block_bytes)
-            except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
-                source.warnings.append(f"{source.name}: reading stopped early ({_reason(exc)})")
-                chunk = b""
+            chunk, problem = _read_chunk(handle, block_bytes)
+            if problem is not None:
+                source.warnings.append(f"{source.name}: reading stopped early ({problem})")
             if not chunk:
                 break
             data = carry + chunk
+            if problem is not None:  # nothing more will come: keep the partial last line
+                carry = data
+                break
             cut = data.rfind(b"\n")
             if cut < 0:
                 if len(data) > MAX_LINE:
@@ -156,6 +157,27 @@ def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Bloc
         yield block_of(text, line_no)
 
 
+def _read_chunk(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
+    """Read up to `size` bytes; on a read error return what came before it and the reason.
+
+    `read1` hands out decompressed data piece by piece, so a `.gz` cut short loses
+    only the piece it was cut in, not the whole block.
+    """
+    parts: list[bytes] = []
+    got = 0
+    read = getattr(handle, "read1", None) or handle.read
+    try:
+        while got < size:
+            piece = read(min(size - got, 1024 * 1024))
+            if not piece:
+                break
+            parts.append(piece)
+            got += len(piece)
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        return b"".join(parts), _reason(exc)
+    return b"".join(parts), None
+
+
 def block_of(text: str, first_line: int) -> Block:
     return Block(text, first_line, text.count("\n") + 1)
 
@@ -163,7 +185,10 @@ def block_of(text: str, first_line: int) -> Block:
 def _decode(data: bytes, source: Source) -> str:
     text = data.decode("utf-8", errors="replace")
     if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # CRLF ends lines; a lone CR inside a line stays part of it.
+        text = text.replace("\r\n", "\n")
+        if text.endswith("\r"):
+            text = text[:-1]
     if "\x00" in text:
         if not any("NUL bytes" in w for w in source.warnings):
             source.warnings.append(f"{source.name}: binary content (NUL bytes) read as text")
