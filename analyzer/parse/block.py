@@ -1,13 +1,18 @@
 """Parses one block of lines of one source into a table of typed records.
 
-The per-line work is one `findall` of the format's record regex over the whole
-block (no Python loop per line); everything after it runs over columns: numpy for
-splitting the layouts apart, Arrow for masking templates and timestamps, and
-Python only for the records whose first word can start a catalogued event.
+Two implementations split the lines and type the messages, with the same regular
+expressions from `grammars/`:
+  * native (`_fastblock`, C with PCRE2 JIT; see fastpath.py), used when built;
+  * Python: one `findall` of the format's record regex over the block, then the
+    messages whose first word starts some rule, each tried with `fullmatch`.
+Both hand their columns to `_finish`, which does everything else over columns:
+generic warning/error events, tracebacks, derived fields, instances, services,
+timestamps and templates.  `NOVATRACE_PURE_PYTHON=1` forces the Python path.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -15,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.parse import enrich
+from analyzer.parse import enrich, fastpath
 from analyzer.parse.formats import compiled
 from analyzer.parse.grammar import EventPattern, catalogue, records
 from analyzer.parse.jsonfields import dumps
@@ -47,6 +52,8 @@ SCHEMA = pa.schema(
 )
 assert tuple(SCHEMA.names) == COLUMNS
 
+_NULL_STRING = pa.scalar(None, pa.string())
+
 
 @dataclass(frozen=True)
 class SourceInfo:
@@ -73,12 +80,38 @@ class BlockResult:
     last_continuation: list[str] = field(default_factory=list)  # raw, for the next block
 
 
+@dataclass
+class _Split:
+    """What either implementation produces for a block: one entry per record."""
+
+    lines: int
+    rows: np.ndarray  # 0-based line index of each record in the block
+    columns: dict[str, pa.Array]  # header fields, message, context ids, continuation
+    patterns: np.ndarray  # int32 index into catalogue().patterns, -1 when none matched
+    fields: pa.Array  # JSON of the matched rule's fields ('' or null when none)
+    leading: list[str]
+    last_continuation: list[str]
+
+
+def native_enabled() -> bool:
+    """Whether blocks are parsed by the native extension in this process."""
+    return fastpath.available() and os.environ.get("NOVATRACE_PURE_PYTHON") != "1"
+
+
 def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
     """Parse the lines of `text` (LF-separated, no trailing newline) of one source."""
-    fmt = compiled(info.format)
+    split = fastpath.split(text, info.format) if native_enabled() else _split_python(text, info.format)
+    return _finish(split, first_line, info)
+
+
+# --------------------------------------------------------------------------- Python split
+
+
+def _split_python(text: str, format_name: str) -> _Split:
+    fmt = compiled(format_name)
     rows = fmt.regex.findall(text)
     line_count = text.count("\n") + 1
-    if len(rows) != line_count:  # should not happen; keep line numbers exact if it does
+    if len(rows) != line_count:  # a terminal matched across a newline: go line by line
         rows = [fmt.regex.match(line).groups() for line in text.split("\n")]  # type: ignore[union-attr]
     grid = np.array(rows, dtype=object).reshape(len(rows), -1)
 
@@ -88,10 +121,7 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
     is_record = layout >= 0
     record_rows = np.nonzero(is_record)[0]
     rest = grid[:, fmt.rest]
-
-    # Lines before the first record continue the record above (previous block).
     first_record = int(record_rows[0]) if len(record_rows) else len(rows)
-    leading = rest[:first_record].tolist()
     continuation, last_lines = _continuations(is_record, rest, first_record)
 
     take = grid[record_rows]
@@ -105,55 +135,20 @@ def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
                 out[chosen] = take[chosen, fmt.offsets[index] + names.index(name)]
         return out
 
-    level = column("level")
-    level_array = pa.array(level, type=pa.string())
-    message = _strip_suffixes(pa.array(column("message"), type=pa.string()), level_array)
-    texts = message.to_pylist()
-    times = parse_times(column("timestamp"), column("syslog_timestamp"), info.tz, info.year)
-
-    events, fields, hints = _type_events(message, texts, level)
-    _type_multiline(texts, continuation, events, fields, hints)
-    enrich.tracebacks(texts, level, column("pid"), column("logger"), continuation, events, fields)
-    instances = enrich.instances(column("instance"), hints)
-    service = enrich.services(info.service, column("source_file"), column("alias"),
-                              column("unit"), column("logger"))
-    host = column("host")
-    if info.host is not None:
-        host[host == ""] = info.host
-
-    template_ids, codes, templates = mine(message)
-    events_array = pa.array(events, type=pa.string())
-    generic = pc.is_in(events_array, pa.array([UNRECOGNIZED, WARNING, ERROR]))
-    unknown = TemplateCounts()
-    _count_unknown(unknown, events_array, codes, templates, template_ids, texts)
-
-    table = pa.table(
-        [
-            times,
-            pa.array([info.name] * len(record_rows), type=pa.string()),
-            pa.array(record_rows + first_line, type=pa.int64()),
-            _nullable(host),
-            pa.array(service, type=pa.string()),
-            pc.cast(_nullable(column("pid")), pa.int64()),
-            _nullable(level),
-            _nullable(column("logger")),
-            *_contexts(column("context")),
-            pa.array(instances, type=pa.string()),
-            events_array,
-            template_ids,
-            message,
-            pa.array(fields, type=pa.string()),
-            pa.array(continuation, type=pa.string()),
-        ],
-        schema=SCHEMA,
-    )
-    return BlockResult(
-        table=table,
-        leading=leading,
+    columns = {name: pa.array(column(name), type=pa.string()) for name in fastpath.HEADER_COLUMNS}
+    columns["message"] = _strip_suffixes(columns["message"], columns["level"])
+    columns.update(_contexts(column("context")))
+    columns["continuation"] = pa.array(continuation, type=pa.string())
+    texts = columns["message"].to_pylist()
+    patterns, fields = _type_events(columns["message"], texts)
+    _type_multiline(texts, continuation, patterns, fields)
+    return _Split(
         lines=line_count,
-        records=len(record_rows),
-        recognized=len(record_rows) - int(pc.sum(generic).as_py() or 0),
-        unknown=unknown,
+        rows=record_rows,
+        columns=columns,
+        patterns=patterns,
+        fields=pa.array(fields, type=pa.string()),
+        leading=rest[:first_record].tolist(),
         last_continuation=last_lines,
     )
 
@@ -196,38 +191,36 @@ def _strip_suffixes(message: pa.Array, level: pa.Array) -> pa.Array:
     return pc.replace_with_mask(message, debug, stripped)
 
 
-_MISS = ("", None, None)
+_MISS = (-1, None)
 
 
-def _type_events(
-    message: pa.Array, texts: list[str], level: np.ndarray
-) -> tuple[list[str], list[str | None], list[str | None]]:
-    """Per message: its event, its fields as JSON (None if none), an instance its fields name.
+def _type_events(message: pa.Array, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
+    """Per message: the index of the rule it matches (-1: none) and the rule's fields as JSON.
 
-    Only messages whose first word starts some event rule are tried, each distinct
-    text once; rules without a literal first word are tried where their longest
-    literal occurs.
+    Only messages whose first word starts some rule are tried, each distinct text
+    once; rules without a literal first word are tried where their longest literal
+    occurs.
     """
     cat = catalogue()
+    index_of = {id(p): i for i, p in enumerate(cat.patterns)}
     count = len(texts)
-    events = [UNRECOGNIZED] * count
+    patterns = np.full(count, -1, dtype=np.int32)
     fields: list[str | None] = [None] * count
-    hints: list[str | None] = [None] * count
-    cache: dict[str, tuple[str, str | None, str | None]] = {}
+    cache: dict[str, tuple[int, str | None]] = {}
 
-    def attempt(index: int, patterns: list[EventPattern]) -> None:
+    def attempt(index: int, candidates: list[EventPattern]) -> None:
         text = texts[index]
         typed = cache.get(text)
         if typed is None:
             typed = _MISS
-            for pattern in patterns:
+            for pattern in candidates:
                 found = pattern.regex.fullmatch(text)
                 if found is not None:
-                    typed = _typed(pattern, found)
+                    typed = (index_of[id(pattern)], _fields_json(pattern, found))
                     break
             cache[text] = typed
         if typed is not _MISS:
-            events[index], fields[index], hints[index] = typed
+            patterns[index], fields[index] = typed
 
     words = pc.dictionary_encode(pc.list_element(pc.split_pattern(message, " ", max_splits=1), 0))
     vocabulary = words.dictionary.to_pylist()
@@ -241,95 +234,168 @@ def _type_events(
         hits = pc.indices_nonzero(pc.match_substring_regex(message, cat.needle_regex))
         cache.clear()
         for index in hits.to_pylist():
-            if events[index] is UNRECOGNIZED:
+            if patterns[index] < 0:
                 text = texts[index]
                 attempt(index, [p for p in cat.wildcard if p.required and p.required in text])
     if cat.unindexed:
         cache.clear()
         for index in range(count):
-            if events[index] is UNRECOGNIZED:
+            if patterns[index] < 0:
                 attempt(index, cat.unindexed)
-    for index in np.nonzero(np.isin(level, ("WARNING", "WARN")))[0].tolist():
-        if events[index] is UNRECOGNIZED:
-            events[index] = WARNING
-    for index in np.nonzero(np.isin(level, ("ERROR", "CRITICAL", "TRACE")))[0].tolist():
-        if events[index] is UNRECOGNIZED:
-            events[index] = ERROR
-    return events, fields, hints
+    return patterns, fields
 
 
-def _type_multiline(texts: list[str], continuation: list[str], events: list[str],
-                    fields: list[str | None], hints: list[str | None]) -> None:
+def _type_multiline(texts: list[str], continuation: list[str], patterns: np.ndarray,
+                    fields: list[str | None]) -> None:
     """Rules whose text spans lines (a ProcessExecutionError) see the continuation too."""
-    patterns = catalogue().multiline
-    if not patterns:
+    cat = catalogue()
+    if not cat.multiline:
         return
+    index_of = {id(p): i for i, p in enumerate(cat.patterns)}
     for index, more in enumerate(continuation):
-        if not more or events[index] not in (UNRECOGNIZED, ERROR, WARNING):
+        if not more or patterns[index] >= 0:
             continue
         text = texts[index] + "\n" + more
-        for pattern in patterns:
+        for pattern in cat.multiline:
             if pattern.required in text:
                 found = pattern.regex.fullmatch(text)
                 if found is not None:
-                    events[index], fields[index], hints[index] = _typed(pattern, found)
+                    patterns[index] = index_of[id(pattern)]
+                    fields[index] = _fields_json(pattern, found)
                     break
 
 
-def _typed(pattern: EventPattern, found: re.Match[str]) -> tuple[str, str | None, str | None]:
+def _fields_json(pattern: EventPattern, found: re.Match[str]) -> str | None:
     values = pattern.fields_of(found)
-    if not values:
-        return pattern.event, None, None
-    if not enrich.needs_fields(pattern.event, values.keys()):
-        return pattern.event, dumps(values), None
-    values = enrich.fields(pattern.event, values)
-    hint = values.get("instance")
-    return pattern.event, dumps(values), hint if isinstance(hint, str) else None
+    return dumps(values) if values else None
 
 
-def _contexts(context: np.ndarray) -> list[pa.Array]:
-    """request_id, global_request_id, user_id, project_id from the context blocks."""
+def _contexts(context: np.ndarray) -> dict[str, pa.Array]:
+    """request_id, global_request_id, user_id, project_id from the context blocks (raw)."""
     regex = records().request_context
     encoded = pc.dictionary_encode(pa.array(context, type=pa.string()))
-    parsed: list[tuple[str | None, ...]] = []
+    parsed: list[tuple[str, ...]] = []
     for text in encoded.dictionary.to_pylist():
         found = regex.fullmatch(text) if text else None
         if found:
-            global_id = found["global_request_id"]
-            parsed.append((
-                found["request_id"],
-                None if global_id in (None, "None") else global_id,
-                _identity(found["user_id"]),
-                _identity(found["project_id"]),
-            ))
+            parsed.append(tuple(found[name] or "" for name in fastpath.CONTEXT_COLUMNS))
         else:
-            parsed.append((None, None, None, None))
-    columns = list(zip(*parsed, strict=True)) if parsed else [(), (), (), ()]
-    return [pc.take(pa.array(list(values), type=pa.string()), encoded.indices)
-            for values in columns]
+            parsed.append(("",) * len(fastpath.CONTEXT_COLUMNS))
+    columns = list(zip(*parsed, strict=True)) if parsed else [()] * len(fastpath.CONTEXT_COLUMNS)
+    return {
+        name: pc.take(pa.array(list(values), type=pa.string()), encoded.indices)
+        for name, values in zip(fastpath.CONTEXT_COLUMNS, columns, strict=True)
+    }
 
 
-def _identity(value: str | None) -> str | None:
-    return None if value in (None, "-", "None") else value
+# --------------------------------------------------------------------------- shared
 
 
-def _nullable(values: np.ndarray) -> pa.Array:
-    array = pa.array(values, type=pa.string())
-    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
+    cat = catalogue()
+    columns = split.columns
+    count = len(split.rows)
+    level = columns["level"]
+    message = columns["message"]
+
+    names = pa.array([p.event for p in cat.patterns] + [UNRECOGNIZED], type=pa.string())
+    pattern_index = np.where(split.patterns < 0, len(cat.patterns), split.patterns)
+    events = pc.take(names, pa.array(pattern_index, type=pa.int32()))
+    unmatched = split.patterns < 0
+    if unmatched.any():
+        levels = level.to_numpy(zero_copy_only=False)
+        generic = np.full(count, UNRECOGNIZED, dtype=object)
+        generic[np.isin(levels, ("WARNING", "WARN"))] = WARNING
+        generic[np.isin(levels, ("ERROR", "CRITICAL", "TRACE"))] = ERROR
+        events = pc.if_else(pa.array(unmatched), pa.array(generic, type=pa.string()), events)
+    fields = _nullable(split.fields)
+
+    _, derived_fields, hints = enrich.derived(split.patterns, fields, cat.patterns)
+    fields = _patch(fields, derived_fields)
+    traceback_events, traceback_fields = enrich.tracebacks(
+        message, level, columns["pid"], columns["logger"], columns["continuation"], fields)
+    events = _patch(events, traceback_events)
+    fields = _patch(fields, traceback_fields)
+
+    instance = pc.coalesce(_nullable(columns["instance"]), _patch(pa.nulls(count, pa.string()), hints))
+    service = enrich.services(info.service, columns["source_file"], columns["alias"],
+                              columns["unit"], columns["logger"])
+    host = _nullable(columns["host"])
+    if info.host is not None:
+        host = pc.fill_null(host, info.host)
+
+    template_ids, codes, templates = mine(message)
+    unknown = TemplateCounts()
+    _count_unknown(unknown, events, codes, templates, template_ids, message)
+    generic_count = int(pc.sum(pc.is_in(events, pa.array([UNRECOGNIZED, WARNING, ERROR]))).as_py() or 0)
+
+    table = pa.table(
+        [
+            parse_times(columns["timestamp"], columns["syslog_timestamp"], info.tz, info.year),
+            pa.array([info.name] * count, type=pa.string()),
+            pa.array(split.rows + first_line, type=pa.int64()),
+            host,
+            service,
+            pc.cast(_nullable(columns["pid"]), pa.int64()),
+            _nullable(level),
+            _nullable(columns["logger"]),
+            _nullable(columns["request_id"]),
+            _identity(columns["global_request_id"]),
+            _identity(columns["user_id"]),
+            _identity(columns["project_id"]),
+            instance,
+            events,
+            template_ids,
+            message,
+            fields,
+            columns["continuation"],
+        ],
+        schema=SCHEMA,
+    )
+    return BlockResult(
+        table=table,
+        leading=split.leading,
+        lines=split.lines,
+        records=count,
+        recognized=count - generic_count,
+        unknown=unknown,
+        last_continuation=split.last_continuation,
+    )
+
+
+def _nullable(values: pa.Array) -> pa.Array:
+    """Empty strings become nulls."""
+    return pc.if_else(pc.equal(values, ""), _NULL_STRING, values)
+
+
+def _identity(values: pa.Array) -> pa.Array:
+    """oslo.context prints a missing id as `-` or `None`."""
+    return pc.if_else(pc.is_in(values, pa.array(["", "-", "None"])), _NULL_STRING, values)
+
+
+def _patch(values: pa.Array, updates: dict[int, str]) -> pa.Array:
+    """`values` with the rows in `updates` replaced."""
+    if not updates:
+        return values
+    mask = np.zeros(len(values), dtype=bool)
+    rows = sorted(updates)
+    mask[rows] = True
+    return pc.replace_with_mask(values, pa.array(mask), pa.array([updates[r] for r in rows],
+                                                                 type=pa.string()))
 
 
 def _count_unknown(counts: TemplateCounts, events: pa.Array, codes: np.ndarray,
-                   templates: list[str], ids: pa.Array, texts: list[str]) -> None:
+                   templates: list[str], ids: pa.Array, message: pa.Array) -> None:
     """Count the unrecognized records per template, keeping the first as example."""
     rows = np.nonzero(pc.equal(events, UNRECOGNIZED).to_numpy(zero_copy_only=False))[0]
     if len(rows) == 0:
         return
     unique, first, number = np.unique(codes[rows], return_index=True, return_counts=True)
-    id_list = ids.to_pylist() if len(unique) > 64 else None
-    for code, at, how_many in zip(unique.tolist(), first.tolist(), number.tolist(), strict=True):
-        row = int(rows[at])
-        tid = id_list[row] if id_list is not None else ids[row].as_py()
+    examples = pc.take(message, pa.array(rows[first])).to_pylist()
+    example_ids = pc.take(ids, pa.array(rows[first])).to_pylist()
+    for code, tid, example, how_many in zip(unique.tolist(), example_ids, examples, number.tolist(),
+                                            strict=True):
         counts.counts[tid] += how_many
         if tid not in counts.texts:
             counts.texts[tid] = templates[code]
-            counts.examples[tid] = texts[row]
+            counts.examples[tid] = example

@@ -14,6 +14,8 @@ import tomllib
 from functools import lru_cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analyzer.parse.commands import describe
 from analyzer.parse.jsonfields import dumps, loads
@@ -28,6 +30,7 @@ _ACTION_METHOD = re.compile(r"\.(?:_action_|_)(?P<name>\w+?)(?:_server)? of ")
 _EXCEPTION_LINE = re.compile(r"(?P<exc_type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Timeout|Failure|"
                              r"Fault|NotFound|Invalid\w*|[A-Z]\w*))(?:: (?P<exc_message>.*))?")
 _TRACEBACK_START = "Traceback (most recent call last):"
+_TRACEBACK_WINDOW = 2000  # lines a header-bearing traceback may span
 
 # Havana's `Lifecycle event N on VM …` codes (nova/virt/event.py of 2013).
 _LIFECYCLE_CODES = {0: "Started", 1: "Stopped", 2: "Paused", 3: "Resumed"}
@@ -122,8 +125,39 @@ def _api_action(values: dict[str, object]) -> None:
         values["action"] = found["name"]
 
 
-def tracebacks(message: list[str], level: np.ndarray, pid: np.ndarray, logger: np.ndarray,
-               continuation: list[str], events: list[str], field_json: list[str | None]) -> None:
+def derived(patterns: np.ndarray, field_json: pa.Array,
+            rules: list) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Derived fields for the records whose rule needs them (see `fields`).
+
+    Returns row -> updated fields JSON, and row -> instance named by the fields
+    (API paths, `Lifecycle event N on VM <uuid>`, 409 refusals …).
+    """
+    flagged = [i for i, rule in enumerate(rules) if needs_fields(rule.event, frozenset(rule.kinds))]
+    field_updates: dict[int, str] = {}
+    hints: dict[int, str] = {}
+    rows = np.nonzero(np.isin(patterns, flagged))[0]
+    if len(rows) == 0:
+        return {}, {}, {}
+    texts = pc.take(field_json, pa.array(rows)).to_pylist()
+    cache: dict[tuple[int, str], tuple[str, str | None]] = {}
+    for row, text in zip(rows.tolist(), texts, strict=True):
+        if not text:
+            continue
+        key = (int(patterns[row]), text)
+        done = cache.get(key)
+        if done is None:
+            values = fields(rules[key[0]].event, loads(text))
+            hint = values.get("instance")
+            done = (dumps(values), hint if isinstance(hint, str) else None)
+            cache[key] = done
+        field_updates[row] = done[0]
+        if done[1]:
+            hints[row] = done[1]
+    return {}, field_updates, hints
+
+
+def tracebacks(message: pa.Array, level: pa.Array, pid: pa.Array, logger: pa.Array,
+               continuation: pa.Array, field_json: pa.Array) -> tuple[dict[int, str], dict[int, str]]:
     """Type traceback lines and attach the exception to the record that raised it.
 
     oslo.log prints a traceback one header-bearing line per traceback line (same
@@ -131,25 +165,40 @@ def tracebacks(message: list[str], level: np.ndarray, pid: np.ndarray, logger: n
     `traceback` event carrying the exception type and message of the block's last
     line, the others `traceback_line`.  A traceback printed as continuation lines
     adds `exc_type` / `exc_message` to the fields of the record above it.
+    Returns row -> event and row -> fields JSON updates.
     """
-    starts = [i for i, text in enumerate(message) if text == _TRACEBACK_START]
+    events: dict[int, str] = {}
+    updates: dict[int, str] = {}
+    starts = pc.indices_nonzero(pc.equal(message, _TRACEBACK_START)).to_pylist()
+    count = len(message)
     for start in starts:
-        end = start + 1
-        while (end < len(message) and pid[end] == pid[start] and logger[end] == logger[start]
-               and level[end] == level[start] and message[end] != _TRACEBACK_START):
+        if start in events:
+            continue
+        window = slice(start, min(count, start + _TRACEBACK_WINDOW))
+        texts = message[window].to_pylist()
+        pids = pid[window].to_pylist()
+        loggers = logger[window].to_pylist()
+        levels = level[window].to_pylist()
+        end = 1
+        while (end < len(texts) and pids[end] == pids[0] and loggers[end] == loggers[0]
+               and levels[end] == levels[0] and texts[end] != _TRACEBACK_START):
             end += 1
-        exception = _last_exception(message[start + 1:end])
+        exception = _last_exception(texts[1:end])
         events[start] = TRACEBACK
-        field_json[start] = dumps({**exception, "lines": end - start})
-        for index in range(start + 1, end):
+        updates[start] = dumps({**exception, "lines": end})
+        for index in range(start + 1, start + end):
             events[index] = TRACEBACK_LINE
-    for index, text in enumerate(continuation):
-        if text and _TRACEBACK_START in text:
-            exception = _last_exception(text.split(_TRACEBACK_START, 1)[1].split("\n"))
-            if exception:
-                current = loads(field_json[index]) if field_json[index] else {}
-                current.update(exception)
-                field_json[index] = dumps(current)
+    inline = pc.indices_nonzero(pc.fill_null(pc.match_substring(continuation, _TRACEBACK_START),
+                                             False)).to_pylist()
+    for index in inline:
+        text = continuation[index].as_py()
+        exception = _last_exception(text.split(_TRACEBACK_START, 1)[1].split("\n"))
+        if exception:
+            previous = field_json[index].as_py()
+            current = loads(previous) if previous else {}
+            current.update(exception)
+            updates[index] = dumps(current)
+    return events, updates
 
 
 def _last_exception(lines: list[str]) -> dict[str, str]:
@@ -164,14 +213,6 @@ def _last_exception(lines: list[str]) -> dict[str, str]:
             return out
         return {"exc_type": "", "exc_message": line.strip()}
     return {}
-
-
-def instances(prefix: np.ndarray, hints: list[str | None]) -> list[str | None]:
-    """The instance of each record: its `[instance: …]` prefix, else one named in its fields."""
-    out: list[str | None] = []
-    for given, hint in zip(prefix.tolist(), hints, strict=True):
-        out.append(given or hint or None)
-    return out
 
 
 # Loggers by the service that runs them; the longest matching prefix wins.
@@ -210,20 +251,20 @@ def service_of_logger(logger: str) -> str:
     return "other"
 
 
-def services(from_name: str | None, source_file: np.ndarray, alias: np.ndarray,
-             unit: np.ndarray, logger: np.ndarray) -> list[str]:
+def services(from_name: str | None, source_file: pa.Array, alias: pa.Array,
+             unit: pa.Array, logger: pa.Array) -> pa.Array:
     """Service per record: file name, then prefix, then journald unit, then logger."""
+    count = len(logger)
     if from_name is not None:
-        return [from_name] * len(logger)
-    out = []
-    for file_prefix, alias_name, unit_name, logger_name in zip(
-        source_file.tolist(), alias.tolist(), unit.tolist(), logger.tolist(), strict=True
-    ):
-        service = None
-        for prefix in (file_prefix, alias_name, unit_name):
-            if prefix:
-                service = service_of_prefix(prefix)
-                if service:
-                    break
-        out.append(service or service_of_logger(logger_name))
-    return out
+        return pa.array([from_name] * count, type=pa.string())
+    result = pa.nulls(count, pa.string())
+    for prefix in (source_file, alias, unit):
+        result = pc.coalesce(result, _map_unique(prefix, service_of_prefix))
+    return pc.coalesce(result, _map_unique(logger, service_of_logger))
+
+
+def _map_unique(values: pa.Array, function) -> pa.Array:  # type: ignore[no-untyped-def]
+    """Apply `function` to each distinct value (empty strings give null)."""
+    encoded = pc.dictionary_encode(values)
+    mapped = [function(v) if v else None for v in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(mapped, type=pa.string()), encoded.indices)

@@ -212,7 +212,7 @@ def parse_stream(
                         buffered.append(stream.tail)
                     rows = result.table.num_rows
                     if rows > 1:
-                        buffered.append(result.table.slice(0, rows - 1))
+                        buffered.append(_in_time_order(result.table.slice(0, rows - 1)))
                     stream.tail = result.table.slice(rows - 1)
                     stream.tail_lines = result.last_continuation
                     latest = _max_time(result.table)
@@ -270,27 +270,39 @@ def _count(summary: ParseSummary, result: BlockResult, stream: _Stream) -> None:
     summary.unknown.merge(result.unknown)
 
 
+def _in_time_order(table: pa.Table) -> pa.Table:
+    """A block's rows by time (nulls last), stable; a block read in order costs no copy."""
+    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("line", "ascending")],
+                            null_placement="at_end")
+    return table if _is_identity(order) else table.take(order)
+
+
 def _release(buffered: list[pa.Table], watermark: float,
              final: bool) -> tuple[list[pa.Table], list[pa.Table]]:
-    """Split buffered rows into those safe to emit (sorted) and those to keep."""
-    table = pa.concat_tables(buffered)
-    if table.num_rows == 0:
-        return [], []
-    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
-                                              ("line", "ascending")])
-    if not _is_identity(order):
-        table = table.take(order)
-    if not final:
-        cut = _rows_until(table, watermark)
-        keep = table.slice(cut)
-        table = table.slice(0, cut)
-        kept = [keep] if keep.num_rows else []
-    else:
-        kept = []
-    if table.num_rows < OUTPUT_ROWS // 4 and not final:
-        return [], [pa.concat_tables([table, *kept])] if table.num_rows else kept
+    """Split buffered pieces (each in time order) into rows safe to emit, merged, and the rest.
+
+    The rows of a piece at or before the watermark are a prefix of it, so what stays
+    buffered is a slice, never a copy; emitted rows are merged with one sort.
+    """
+    ready: list[pa.Table] = []
+    kept: list[pa.Table] = []
+    for piece in buffered:
+        cut = piece.num_rows if final else _rows_until(piece, watermark)
+        if cut:
+            ready.append(piece.slice(0, cut))
+        if cut < piece.num_rows:
+            kept.append(piece.slice(cut))
+    total = sum(piece.num_rows for piece in ready)
+    if total == 0 or (total < OUTPUT_ROWS // 4 and not final):
+        return [], buffered
+    table = pa.concat_tables(ready)
+    if len(ready) > 1:
+        order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
+                                                  ("line", "ascending")], null_placement="at_end")
+        if not _is_identity(order):
+            table = table.take(order)
     chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
-    return [c for c in chunks if c.num_rows], kept
+    return chunks, kept
 
 
 def _is_identity(order: pa.Array) -> bool:
