@@ -272,8 +272,7 @@ def _count(summary: ParseSummary, result: BlockResult, stream: _Stream) -> None:
 
 def _in_time_order(table: pa.Table) -> pa.Table:
     """A block's rows by time (nulls last), stable; a block read in order costs no copy."""
-    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("line", "ascending")],
-                            null_placement="at_end")
+    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("line", "ascending")])
     return table if _is_identity(order) else table.take(order)
 
 
@@ -298,7 +297,7 @@ def _release(buffered: list[pa.Table], watermark: float,
     table = pa.concat_tables(ready)
     if len(ready) > 1:
         order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
-                                                  ("line", "ascending")], null_placement="at_end")
+                                                  ("line", "ascending")])
         if not _is_identity(order):
             table = table.take(order)
     chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
