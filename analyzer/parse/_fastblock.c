@@ -23,7 +23,7 @@
 enum {
     C_TIMESTAMP, C_SYSLOG_TIMESTAMP, C_SOURCE_FILE, C_ALIAS, C_HOST, C_UNIT, C_PID, C_LEVEL,
     C_LOGGER, C_CONTEXT, C_INSTANCE, C_MESSAGE, C_REQUEST_ID, C_GLOBAL_REQUEST_ID, C_USER_ID,
-    C_PROJECT_ID, C_FIELDS, C_CONTINUATION, N_COLUMNS
+    C_PROJECT_ID, C_FIELDS, C_CONTINUATION, C_TEMPLATE, N_COLUMNS
 };
 
 #define SUFFIX_WINDOW 1024
@@ -67,8 +67,12 @@ typedef struct {
     int n_wildcards;
     int *multiline;
     int n_multiline;
-    pcre2_code *suffix;
+    pcre2_code *suffix;        /* compiled ANCHORED: tried at candidate starts */
     int suffix_jit;
+    pcre2_code *suffix_search; /* unanchored, when starts cannot be bounded */
+    int suffix_search_jit;
+    int suffix_first;          /* first character of every suffix match */
+    int suffix_tries;          /* last N such characters can start it; 0: search all */
     pcre2_code *context;
     int context_jit;
     int context_column[8];  /* per context group: output column or -1 */
@@ -255,6 +259,81 @@ static int write_fields(Parser *p, Pattern *pattern, const char *s, Bytes *out) 
     return 0;
 }
 
+/* ------------------------------------------------------------------ templates */
+
+/* RE2's \s, as mining.VARIABLE_TOKEN is matched by Arrow: [\t\n\f\r ]. */
+static int re2_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+/* The message with every token holding a digit, '/' or '=' replaced by <*>. */
+static int write_template(Bytes *out, const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (re2_space((unsigned char)s[i])) {
+            size_t j = i;
+            while (j < n && re2_space((unsigned char)s[j])) j++;
+            if (bytes_put(out, s + i, j - i) < 0) return -1;
+            i = j;
+            continue;
+        }
+        size_t j = i;
+        int variable = 0;
+        while (j < n && !re2_space((unsigned char)s[j])) {
+            char c = s[j];
+            if ((c >= '0' && c <= '9') || c == '/' || c == '=') variable = 1;
+            j++;
+        }
+        if (variable ? bytes_put(out, "<*>", 3) < 0 : bytes_put(out, s + i, j - i) < 0) return -1;
+        i = j;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ timestamps */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* `YYYY-MM-DD[ T]HH:MM:SS[.,]ffffff` as microseconds since the epoch (as times.py reads it). */
+static int iso_micros(const char *s, size_t n, int64_t *out) {
+    int y, mo, d, h, mi, se;
+    if (n < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) ||
+        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+        return 0;
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || h > 23 || mi > 59 || se > 59) return 0;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
+    int64_t fraction = 0;
+    if (n > 20) {  /* six digits after the separator, padded with zeros; else none */
+        char buf[6] = {'0', '0', '0', '0', '0', '0'};
+        size_t take = n - 20 < 6 ? n - 20 : 6;
+        memcpy(buf, s + 20, take);
+        int f;
+        if (digits(buf, 6, &f)) fraction = f;
+    }
+    *out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60 * 1000000LL +
+           (int64_t)se * 1000000LL + fraction;
+    return 1;
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 static WordEntry *find_word(Parser *p, const char *w, size_t n) {
@@ -306,6 +385,26 @@ static PyObject *column_object(Column *c) {
     return Py_BuildValue("(NN)", offsets, data);
 }
 
+/* End of a DEBUG message once the leftmost suffix match ending it is cut off. */
+static size_t strip_suffix(Parser *p, const char *line, size_t ms, size_t me) {
+    if (p->suffix_tries > 0) {
+        /* A match starts at one of the last `suffix_tries` occurrences of its first
+           character: collect them, then try them left to right (leftmost wins). */
+        size_t starts[16];
+        int found = 0;
+        for (size_t i = me; i > ms && found < p->suffix_tries; i--)
+            if ((unsigned char)line[i - 1] == (unsigned char)p->suffix_first) starts[found++] = i - 1;
+        for (int k = found - 1; k >= 0; k--) {
+            size_t at = starts[k];
+            if (run(p->suffix, p->suffix_jit, line + at, me - at, p->match) > 0) return at;
+        }
+        return me;
+    }
+    size_t from = me - ms > SUFFIX_WINDOW ? me - SUFFIX_WINDOW : ms;
+    int rc = run(p->suffix_search, p->suffix_search_jit, line + from, me - from, p->match);
+    return rc > 0 ? from + pcre2_get_ovector_pointer(p->match)[0] : me;
+}
+
 static int is_blank(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\v' && s[i] != '\f') return 0;
@@ -320,7 +419,7 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
 
     size_t rows_hint = 1024;
     Column cols[N_COLUMNS];
-    Bytes lines = {0}, layouts = {0}, events = {0};
+    Bytes lines = {0}, layouts = {0}, events = {0}, times = {0}, has_times = {0};
     int failed = 0;
     for (int i = 0; i < N_COLUMNS; i++)
         if (column_init(&cols[i], rows_hint) < 0) failed = 1;
@@ -386,15 +485,8 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             /* DEBUG lines: the suffix leaves the message */
             size_t ms = spans[C_MESSAGE][0], me = spans[C_MESSAGE][1];
             size_t ls = spans[C_LEVEL][0], le = spans[C_LEVEL][1];
-            if (le - ls == 5 && memcmp(line + ls, "DEBUG", 5) == 0 && me > ms) {
-                size_t from = me - ms > SUFFIX_WINDOW ? me - SUFFIX_WINDOW : ms;
-                /* search the window for the leftmost suffix ending the message */
-                int rc = p->suffix_jit
-                    ? pcre2_jit_match(p->suffix, (PCRE2_SPTR)(line + from), me - from, 0, 0, p->match, NULL)
-                    : pcre2_match(p->suffix, (PCRE2_SPTR)(line + from), me - from, 0, PCRE2_NO_UTF_CHECK,
-                                  p->match, NULL);
-                if (rc > 0) me = from + pcre2_get_ovector_pointer(p->match)[0];
-            }
+            if (le - ls == 5 && memcmp(line + ls, "DEBUG", 5) == 0 && me > ms)
+                me = strip_suffix(p, line, ms, me);
             for (int c = 0; c <= C_INSTANCE; c++) {
                 if (spans[c][1] > spans[c][0] &&
                     bytes_put(&cols[c].data, line + spans[c][0], spans[c][1] - spans[c][0]) < 0)
@@ -403,6 +495,13 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             }
             if (bytes_put(&cols[C_MESSAGE].data, line + ms, me - ms) < 0 ||
                 column_end_row(&cols[C_MESSAGE]) < 0) failed = 1;
+            if (write_template(&cols[C_TEMPLATE].data, line + ms, me - ms) < 0 ||
+                column_end_row(&cols[C_TEMPLATE]) < 0) failed = 1;
+            int64_t micros = 0;
+            uint8_t has_time = (uint8_t)iso_micros(line + spans[C_TIMESTAMP][0],
+                                                   spans[C_TIMESTAMP][1] - spans[C_TIMESTAMP][0], &micros);
+            if (bytes_put(&times, (const char *)&micros, sizeof micros) < 0 ||
+                bytes_put(&has_times, (const char *)&has_time, 1) < 0) failed = 1;
             /* context block */
             size_t cs = spans[C_CONTEXT][0], ce = spans[C_CONTEXT][1];
             size_t ctx[4][2] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
@@ -481,11 +580,13 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         }
         if (ok) {
             result = Py_BuildValue(
-                "{s:n,s:n,s:N,s:y#,s:y#,s:y#,s:n,s:n}",  /* first_record, last_continuation: -1 if none */
+                "{s:n,s:n,s:N,s:y#,s:y#,s:y#,s:y#,s:y#,s:n,s:n}",  /* first_record, last_continuation: -1 if none */
                 "lines", (Py_ssize_t)line_no, "records", (Py_ssize_t)records, "columns", columns,
                 "line", lines.data ? lines.data : "", (Py_ssize_t)lines.len,
                 "layout", layouts.data ? layouts.data : "", (Py_ssize_t)layouts.len,
                 "event", events.data ? events.data : "", (Py_ssize_t)events.len,
+                "time", times.data ? times.data : "", (Py_ssize_t)times.len,
+                "has_time", has_times.data ? has_times.data : "", (Py_ssize_t)has_times.len,
                 "first_record", first_record,
                 "last_continuation", last_cont_start);
         } else {
@@ -496,6 +597,8 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
     free(lines.data);
     free(layouts.data);
     free(events.data);
+    free(times.data);
+    free(has_times.data);
     PyBuffer_Release(&view);
     return result;
 }
@@ -519,19 +622,26 @@ static int read_int_list(PyObject *list, int **out, int *count) {
 }
 
 /*
- * Parser(layouts, suffix, context, context_columns, patterns, words, wildcards, multiline)
+ * Parser(layouts, suffix, context, context_columns, patterns, words, wildcards, multiline
+ *        [, suffix_first, suffix_tries])
  *   layouts:  [(regex, [column per group])]        in the order they are tried
  *   suffix:   regex of the DEBUG suffix (searched, ends the message)
  *   context:  regex of the context block; context_columns: column per group
  *   patterns: [(regex, [b'"name":' per group], [kind per group], needle or None)]
  *   words:    [(word bytes, [pattern index])]   first-word index
  *   wildcards, multiline: [pattern index]
+ *   suffix_first, suffix_tries: every suffix match starts with this character, at one of
+ *     its last `suffix_tries` occurrences (0: search the message instead)
  */
 static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
     PyObject *layouts, *suffix, *context, *context_columns, *patterns, *words, *wildcards, *multiline;
-    if (!PyArg_ParseTuple(args, "OUUOOOOO", &layouts, &suffix, &context, &context_columns, &patterns,
-                          &words, &wildcards, &multiline))
+    int suffix_first = 0, suffix_tries = 0;
+    if (!PyArg_ParseTuple(args, "OUUOOOOO|Ci", &layouts, &suffix, &context, &context_columns, &patterns,
+                          &words, &wildcards, &multiline, &suffix_first, &suffix_tries))
         return -1;
+    if (suffix_tries > 16) suffix_tries = 0;
+    p->suffix_first = suffix_first;
+    p->suffix_tries = suffix_first > 0 && suffix_first < 128 ? suffix_tries : 0;
     int max_groups = 0;
 
     Py_ssize_t n = PySequence_Size(layouts);
@@ -553,9 +663,10 @@ static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
         if (l->groups > max_groups) max_groups = l->groups;
         Py_DECREF(item);
     }
-    p->suffix = compile(suffix, 0, &p->suffix_jit);
+    p->suffix = compile(suffix, PCRE2_ANCHORED, &p->suffix_jit);
+    p->suffix_search = compile(suffix, 0, &p->suffix_search_jit);
     p->context = compile(context, PCRE2_ANCHORED | PCRE2_ENDANCHORED, &p->context_jit);
-    if (!p->suffix || !p->context) return -1;
+    if (!p->suffix || !p->suffix_search || !p->context) return -1;
     int *context_cols = NULL, count = 0;
     if (read_int_list(context_columns, &context_cols, &count) < 0) return -1;
     p->context_groups = group_count(p->context);
@@ -637,6 +748,7 @@ static void Parser_dealloc(Parser *p) {
     free(p->wildcards);
     free(p->multiline);
     if (p->suffix) pcre2_code_free(p->suffix);
+    if (p->suffix_search) pcre2_code_free(p->suffix_search);
     if (p->context) pcre2_code_free(p->context);
     if (p->match) pcre2_match_data_free(p->match);
     Py_TYPE(p)->tp_free((PyObject *)p);

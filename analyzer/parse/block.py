@@ -91,6 +91,8 @@ class _Split:
     fields: pa.Array  # JSON of the matched rule's fields ('' or null when none)
     leading: list[str]
     last_continuation: list[str]
+    templates: pa.Array | None = None  # masked messages, when the splitter made them
+    times: pa.Array | None = None  # naive microsecond times of ISO headers, when made
 
 
 def native_enabled() -> bool:
@@ -324,14 +326,15 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
     if info.host is not None:
         host = pc.fill_null(host, info.host)
 
-    template_ids, codes, templates = mine(message)
+    template_ids, codes, templates = mine(message, split.templates)
     unknown = TemplateCounts()
     _count_unknown(unknown, events, codes, templates, template_ids, message)
     generic_count = int(pc.sum(pc.is_in(events, pa.array([UNRECOGNIZED, WARNING, ERROR]))).as_py() or 0)
 
     table = pa.table(
         [
-            parse_times(columns["timestamp"], columns["syslog_timestamp"], info.tz, info.year),
+            parse_times(columns["timestamp"], columns["syslog_timestamp"], info.tz, info.year,
+                        split.times),
             pa.array([info.name] * count, type=pa.string()),
             pa.array(split.rows + first_line, type=pa.int64()),
             host,

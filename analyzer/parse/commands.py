@@ -8,6 +8,8 @@ sub-command, the formats, the backing file and the paths (reference section 6).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _WRAPPERS = {"sudo", "nova-rootwrap", "privsep-helper"}
 
 
@@ -35,8 +37,12 @@ def _unwrap(words: list[str]) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=8192)
 def describe(command: str) -> dict[str, object]:
     """Fields of a logged command line: tool, and for qemu-img the details.
+
+    Cached: `Running cmd` and its `CMD … returned` carry the same command.  The
+    result is shared; callers copy it into their own dict.
 
     >>> describe("qemu-img convert -f qcow2 -O qcow2 /i/disk /s/tmp/abc")["target_format"]
     'qcow2'

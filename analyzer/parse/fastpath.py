@@ -26,7 +26,7 @@ except ImportError:  # built without PCRE2: the Python path takes over
 COLUMNS = (
     "timestamp", "syslog_timestamp", "source_file", "alias", "host", "unit", "pid", "level",
     "logger", "context", "instance", "message", "request_id", "global_request_id", "user_id",
-    "project_id", "fields", "continuation",
+    "project_id", "fields", "continuation", "template",
 )
 HEADER_COLUMNS = COLUMNS[:11] + ("message",)
 CONTEXT_COLUMNS = ("request_id", "global_request_id", "user_id", "project_id")
@@ -77,6 +77,8 @@ def parser(format_name: str):  # type: ignore[no-untyped-def]
         words,
         [index_of[id(p)] for p in ordered_wildcards],
         [index_of[id(p)] for p in cat.multiline],
+        rec.suffix_first or "\0",
+        rec.suffix_spaces,
     )
 
 
@@ -103,7 +105,11 @@ def split(text: str, format_name: str):  # type: ignore[no-untyped-def]
     last = out["last_continuation"]
     last_lines = (data[last:].decode("utf-8", errors="surrogatepass").split("\n")
                   if last >= 0 else [])
+    has_time = np.frombuffer(out["has_time"], dtype=np.uint8) == 0
+    micros = np.frombuffer(out["time"], dtype=np.int64)
     return _Split(
+        templates=columns.pop("template"),
+        times=pa.array(micros, type=pa.timestamp("us"), mask=has_time),
         lines=out["lines"],
         rows=np.frombuffer(out["line"], dtype=np.int64),
         columns=columns,

@@ -127,6 +127,10 @@ class Records:
     layouts: dict[str, RecordLayout]
     request_context: re.Pattern[str]
     suffixes: re.Pattern[str]  # DEBUG ` func path:line` or journald `{{(pid=N) …}}`
+    # Every suffix starts with `suffix_first` and holds at most `suffix_spaces` of it
+    # (0 when a terminal could match one): the native parser tries only those starts.
+    suffix_first: str = ""
+    suffix_spaces: int = 0
 
 
 # --------------------------------------------------------------------------- loading
@@ -423,11 +427,29 @@ def compile_records(directory: Path) -> Records:
     if not layouts:
         raise GrammarError(f"{path.name}: no <format>_record rules")
     context = compiler.rule("request_context", {})
-    suffixes = "|".join(
-        compiler.node(grammar.rules[name], {}, capture=False)
-        for name in ("debug_suffix", "journald_suffix")
-    )
-    return Records(layouts, re.compile(context), re.compile(f"(?:{suffixes})$"))
+    suffix_rules = ("debug_suffix", "journald_suffix")
+    suffixes = "|".join(compiler.node(grammar.rules[name], {}, capture=False) for name in suffix_rules)
+    first, spaces = _suffix_bounds(compiler, [grammar.rules[name] for name in suffix_rules])
+    return Records(layouts, re.compile(context), re.compile(f"(?:{suffixes})$"), first, spaces)
+
+
+def _suffix_bounds(compiler: _Compiler, bodies: list[Tree]) -> tuple[str, int]:
+    """First character of every suffix and the most of it one match can hold (0: unbounded)."""
+    firsts, most = set(), 0
+    for body in bodies:
+        literals = [ast.literal_eval(str(t.children[0])) for t in body.find_data("literal")
+                    if str(t.children[0]).startswith('"')]
+        if not literals or not literals[0]:
+            return "", 0
+        firsts.add(literals[0][0])
+        for ref in body.find_data("name"):
+            name = str(ref.children[0])
+            if name in compiler.tokens:
+                pattern = compiler.node(compiler.tokens[name], {}, capture=False)
+                if re.search(pattern, literals[0][0]):
+                    return "", 0
+        most = max(most, sum(text.count(literals[0][0]) for text in literals))
+    return (firsts.pop(), most) if len(firsts) == 1 else ("", 0)
 
 
 @lru_cache(maxsize=1)

@@ -29,13 +29,15 @@ def template_id(template: str) -> str:
     return hashlib.blake2b(template.encode("utf-8"), digest_size=4).hexdigest()
 
 
-def mine(messages: pa.Array) -> tuple[pa.Array, np.ndarray, list[str]]:
+def mine(messages: pa.Array, masked: pa.Array | None = None) -> tuple[pa.Array, np.ndarray, list[str]]:
     """Template ids for `messages`, with each message's template text.
 
     Returns `(ids, codes, templates)`: `ids` is a string array aligned with
-    `messages`, and `templates[codes[i]]` is message i's template text.
+    `messages`, and `templates[codes[i]]` is message i's template text.  `masked`,
+    when given, is the messages already masked (the native parser does it).
     """
-    masked = pc.replace_substring_regex(messages, VARIABLE_TOKEN, WILDCARD)
+    if masked is None:
+        masked = pc.replace_substring_regex(messages, VARIABLE_TOKEN, WILDCARD)
     encoded = pc.dictionary_encode(masked).combine_chunks() if isinstance(
         masked, pa.ChunkedArray) else pc.dictionary_encode(masked)
     templates = encoded.dictionary.to_pylist()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,17 +44,23 @@ def _with_fraction(text: pa.Array, base_len: int, fmt: str) -> pa.Array:
     return pc.add(pc.cast(base, pa.int64()), micros).cast(_NAIVE_MICROS)
 
 
-def parse_times(iso: np.ndarray, syslog: np.ndarray, tz: str | None, year: int) -> pa.Array:
-    """UTC timestamps of records; null where a record carries none (bare format)."""
+def parse_times(iso: pa.Array, syslog: pa.Array, tz: str | None, year: int,
+                iso_micros: pa.Array | None = None) -> pa.Array:
+    """UTC timestamps of records; null where a record carries none (bare format).
+
+    `iso_micros`, when given, holds the ISO header times already read (native parser).
+    """
     count = len(iso)
     result = pa.nulls(count, _NAIVE_MICROS)
     if count == 0:
         return result.cast(UTC_MICROS)
-    iso_text = pa.array(iso, type=pa.string())
-    if pc.any(pc.not_equal(iso_text, "")).as_py():
+    iso_text = iso
+    if iso_micros is not None:
+        result = iso_micros
+    elif pc.any(pc.not_equal(iso_text, "")).as_py():
         iso_text = pc.replace_substring(pc.replace_substring(iso_text, ",", "."), "T", " ")
         result = pc.coalesce(_with_fraction(iso_text, 19, "%Y-%m-%d %H:%M:%S"), result)
-    syslog_text = pa.array(syslog, type=pa.string())
+    syslog_text = syslog
     if pc.any(pc.not_equal(syslog_text, "")).as_py():
         result = pc.coalesce(result, _syslog(syslog_text, year))
     if tz:
