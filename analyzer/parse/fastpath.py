@@ -9,7 +9,7 @@ returns a block's columns as Arrow buffers.  When the extension was not built
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -38,7 +38,7 @@ def available() -> bool:
     return _fastblock is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser(format_name: str):  # type: ignore[no-untyped-def]
     """The native parser for one format, built once per process."""
     assert _fastblock is not None
