@@ -25,6 +25,7 @@ from analyzer.parse.formats import compiled
 from analyzer.parse.grammar import EventPattern, catalogue, records
 from analyzer.parse.jsonfields import dumps
 from analyzer.parse.mining import TemplateCounts, mine
+from analyzer.parse.sources import decode
 from analyzer.parse.times import parse_times
 from analyzer.vocab.events import COLUMNS, ERROR, UNRECOGNIZED, WARNING
 
@@ -78,6 +79,7 @@ class BlockResult:
     recognized: int
     unknown: TemplateCounts = field(default_factory=TemplateCounts)
     last_continuation: list[str] = field(default_factory=list)  # raw, for the next block
+    problems: list[str] = field(default_factory=list)  # what decoding had to repair
 
 
 @dataclass
@@ -100,10 +102,24 @@ def native_enabled() -> bool:
     return fastpath.available() and os.environ.get("NOVATRACE_PURE_PYTHON") != "1"
 
 
-def parse_block(text: str, first_line: int, info: SourceInfo) -> BlockResult:
-    """Parse the lines of `text` (LF-separated, no trailing newline) of one source."""
-    split = fastpath.split(text, info.format) if native_enabled() else _split_python(text, info.format)
+def parse_block(text: str, first_line: int, info: SourceInfo, raw: bytes | None = None) -> BlockResult:
+    """Parse the lines of `text` (LF-separated, no trailing newline) of one source.
+
+    `raw`, when given, is `text` as UTF-8 already (it spares the native path an encode).
+    """
+    if native_enabled():
+        split = fastpath.split(text, info.format, raw)
+    else:
+        split = _split_python(text, info.format)
     return _finish(split, first_line, info)
+
+
+def parse_raw(data: bytes, info: SourceInfo) -> BlockResult:
+    """Decode and parse one raw block; line numbers start at 1 within the block."""
+    text, same, problems = decode(data)
+    result = parse_block(text, 1, info, data if same else None)
+    result.problems = problems
+    return result
 
 
 # --------------------------------------------------------------------------- Python split

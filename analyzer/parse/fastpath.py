@@ -87,11 +87,12 @@ def _strings(buffers: tuple[bytes, bytes], count: int) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def split(text: str, format_name: str):  # type: ignore[no-untyped-def]
-    """Records of a block, as block._Split, parsed natively."""
+def split(text: str, format_name: str, data: bytes | None = None):  # type: ignore[no-untyped-def]
+    """Records of a block, as block._Split, parsed natively (`data`: `text` as UTF-8)."""
     from analyzer.parse.block import _Split  # noqa: PLC0415 - block imports this module
 
-    data = text.encode("utf-8", errors="surrogatepass")
+    if data is None:
+        data = text.encode("utf-8", errors="surrogatepass")
     out = parser(format_name).parse(data)
     count = out["records"]
     columns = {name: _strings(out["columns"][i], count) for i, name in enumerate(COLUMNS)}

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.errors import InputError
-from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, join_continuation, parse_block
+from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, join_continuation, parse_raw
 from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
 from analyzer.parse.mining import TemplateCounts
 from analyzer.parse.sources import Block, Source, expand, read_blocks
@@ -87,8 +87,8 @@ def source_year(source: Source) -> int:
     return datetime.now(UTC).year
 
 
-def _parse_task(text: str, first_line: int, info: SourceInfo) -> BlockResult:
-    return parse_block(text, first_line, info)
+def _parse_task(data: bytes, info: SourceInfo) -> BlockResult:
+    return parse_raw(data, info)
 
 
 class _Stream:
@@ -108,6 +108,7 @@ class _Stream:
         self.first = True
         self.tail: pa.Table | None = None  # last record parsed, held for continuations
         self.tail_lines: list[str] = []  # its raw continuation lines so far
+        self.lines_before = 0  # lines of this source in the blocks already handled
 
     @property
     def horizon(self) -> float:
@@ -124,9 +125,9 @@ class _Stream:
             if block is None:
                 return
             if self.executor is None:
-                self.queue.append((block, parse_block(block.text, block.first_line, self.info)))
+                self.queue.append((block, parse_raw(block.data, self.info)))
             else:
-                future = self.executor.submit(_parse_task, block.text, block.first_line, self.info)
+                future = self.executor.submit(_parse_task, block.data, self.info)
                 self.queue.append((block, future))
 
     def next_result(self) -> tuple[Block, BlockResult] | None:
@@ -137,6 +138,19 @@ class _Stream:
         result = pending.result() if isinstance(pending, Future) else pending
         self._fill()
         return block, result
+
+
+def _renumber(result: BlockResult, stream: _Stream) -> None:
+    """Block-relative line numbers -> file line numbers; note what decoding repaired."""
+    if stream.lines_before and result.table.num_rows:
+        position = result.table.schema.get_field_index("line")
+        shifted = pc.add(result.table.column("line"), stream.lines_before)
+        result.table = result.table.set_column(position, "line", shifted)
+    stream.lines_before += result.lines
+    for problem in result.problems:
+        message = f"{stream.source.name}: {problem}"
+        if message not in stream.source.warnings:
+            stream.source.warnings.append(message)
 
 
 def _attach(table: pa.Table, lines: list[str]) -> pa.Table:
@@ -199,7 +213,8 @@ def parse_stream(
             else:
                 block, result = item
                 _count(summary, result, stream)
-                done_bytes += len(block.text) + 1
+                _renumber(result, stream)
+                done_bytes += len(block.data) + 1
                 if result.leading:
                     if stream.tail is not None:
                         stream.tail_lines += result.leading
@@ -243,7 +258,8 @@ def _open_stream(index: int, source: Source, format: str, tz: str | None, host: 
         return None
     chosen = format
     if format == "auto":
-        detected = detect(first.text.split("\n", 500)[:500])
+        detected = detect(first.data[:256 * 1024].decode("utf-8", errors="replace")
+                          .replace("\r\n", "\n").split("\n", 500)[:500])
         if detected is None:
             source.warnings.append(
                 f"{source.name}: no line has a Nova log record header (formats: "

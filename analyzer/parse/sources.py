@@ -111,22 +111,24 @@ def _source(path: Path, name: str) -> Source:
 
 @dataclass
 class Block:
-    """A run of whole lines of one source, decoded, LF-separated, no trailing newline."""
+    """A run of whole lines of one source as read: raw bytes, no trailing newline.
 
-    text: str
-    first_line: int  # 1-based number of the block's first line
-    lines: int
+    Decoding (`decode`) happens where the block is parsed, in a worker process when
+    there are several: the reading process only cuts the file at newlines.
+    """
+
+    data: bytes
 
 
 def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
     """Yield the source's lines in blocks of about `block_bytes`, in order.
 
     Problems that end reading early (a truncated `.gz`, an I/O error) are added to
-    `source.warnings`; what was read before them is still yielded.
+    `source.warnings`; what was read before them is still yielded.  A line with no
+    newline for longer than `MAX_LINE` bytes keeps only its start.
     """
     handle = source.open()
     carry = b""
-    line_no = 1
     try:
         while True:
             chunk, problem = _read_chunk(handle, block_bytes)
@@ -143,20 +145,17 @@ def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Bloc
                 if len(data) > MAX_LINE:
                     # One enormous line: keep its start, drop the rest up to the newline.
                     carry = data[:MAX_LINE]
-                    _note_long_line(source)
+                    _note_long_line(source.warnings, source.name)
                 else:
                     carry = data
                 continue
             carry = data[cut + 1 :]
-            block = _decode(data[:cut], source)
-            yield block_of(block, line_no)
-            line_no += block.count("\n") + 1
+            yield Block(data[:cut])
     finally:
         if source.path is not None:
             handle.close()
     if carry:
-        text = _decode(carry, source)
-        yield block_of(text, line_no)
+        yield Block(carry)
 
 
 def _read_chunk(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
@@ -180,29 +179,40 @@ def _read_chunk(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
     return b"".join(parts), None
 
 
-def block_of(text: str, first_line: int) -> Block:
-    return Block(text, first_line, text.count("\n") + 1)
+def decode(data: bytes) -> tuple[str, bool, list[str]]:
+    """Text of a raw block, whether it equals `data` as UTF-8, and what was wrong with it.
 
-
-def _decode(data: bytes, source: Source) -> str:
-    text = data.decode("utf-8", errors="replace")
+    Bytes that are not UTF-8 become U+FFFD; CRLF becomes LF (a lone CR inside a
+    line stays); NUL bytes become U+FFFD; lines longer than MAX_LINE are cut.
+    """
+    problems: list[str] = []
+    try:
+        text = data.decode("utf-8")
+        same = True
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        same = False
     if "\r" in text:
-        # CRLF ends lines; a lone CR inside a line stays part of it.
         text = text.replace("\r\n", "\n")
         if text.endswith("\r"):
             text = text[:-1]
+        same = False
     if "\x00" in text:
-        if not any("NUL bytes" in w for w in source.warnings):
-            source.warnings.append(f"{source.name}: binary content (NUL bytes) read as text")
+        problems.append("binary content (NUL bytes) read as text")
         text = text.replace("\x00", "\ufffd")
+        same = False
     if len(data) > MAX_LINE and _longest_line(data) > MAX_LINE:
         lines = text.split("\n")
         for index, line in enumerate(lines):
             if len(line) > MAX_LINE:
                 lines[index] = line[:MAX_LINE]
-                _note_long_line(source)
+        problems.append(LONG_LINES)
         text = "\n".join(lines)
-    return text
+        same = False
+    return text, same, problems
+
+
+LONG_LINES = f"lines longer than {MAX_LINE} characters were cut"
 
 
 def _longest_line(data: bytes) -> int:
@@ -212,10 +222,10 @@ def _longest_line(data: bytes) -> int:
     return int(np.diff(bounds).max()) - 1
 
 
-def _note_long_line(source: Source) -> None:
-    message = f"{source.name}: lines longer than {MAX_LINE} characters were cut"
-    if message not in source.warnings:
-        source.warnings.append(message)
+def _note_long_line(warnings: list[str], name: str) -> None:
+    message = f"{name}: {LONG_LINES}"
+    if message not in warnings:
+        warnings.append(message)
 
 
 def _reason(exc: BaseException) -> str:
