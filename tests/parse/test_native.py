@@ -10,7 +10,10 @@ import pytest
 
 import analyzer
 from analyzer.parse import fastpath
-from tests.conftest import FORMAT_FIXTURES, REAL_LOGS
+
+TESTS = Path(__file__).resolve().parents[1]
+FORMAT_FIXTURES = TESTS / "parse" / "fixtures" / "formats"
+REAL_LOGS = TESTS.parent.parent / "shared" / "real_logs"
 
 REAL_SETS = ["devstack_gate_2016", "havana_lab", "kilo_lab_controller", "kilo_live_migration",
              "loghub_openstack_2k"]
