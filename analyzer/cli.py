@@ -119,11 +119,17 @@ def _print_unknown(summary: ParseSummary, limit: int) -> None:
     if not rows:
         typer.echo("no unrecognized lines")
         return
+    width = max(60, shutil.get_terminal_size((160, 24)).columns - 23)
     typer.echo(f"{'count':>8}  template_id  template  (example)")
     for tid, count, template, example in rows:
-        typer.echo(f"{count:>8}  {tid}     {template}")
+        typer.echo(f"{count:>8}  {tid}     {_clip(template, width)}")
         if example != template:
-            typer.echo(f"{'':>8}  {'':11}  e.g. {example[:200]}")
+            typer.echo(f"{'':>8}  {'':11}  e.g. {_clip(example, width - 5)}")
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command()
