@@ -24,8 +24,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.errors import InputError
-from analyzer.parse.block import SCHEMA, BlockResult, SourceInfo, join_continuation, parse_raw
+from analyzer.parse import fastpath
+from analyzer.parse.block import (
+    SCHEMA,
+    BlockResult,
+    SourceInfo,
+    join_continuation,
+    native_enabled,
+    parse_raw,
+)
 from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
+from analyzer.parse.grammar import catalogue
 from analyzer.parse.mining import TemplateCounts
 from analyzer.parse.sources import Block, Source, expand, read_blocks
 from analyzer.parse.times import check_zone
@@ -87,7 +96,17 @@ def source_year(source: Source) -> int:
     return datetime.now(UTC).year
 
 
-def _parse_task(data: bytes, info: SourceInfo) -> BlockResult:
+def _parse_task(block: Block, info: SourceInfo) -> BlockResult:
+    """Read (if it is a byte range) and parse one block, in whichever process runs it."""
+    try:
+        data = block.load()
+    except OSError as exc:
+        empty = parse_raw(b"", info)
+        empty.lines = 0
+        empty.table = empty.table.slice(0, 0)
+        empty.leading = []
+        empty.problems = [f"reading stopped early ({exc.strerror or exc})"]
+        return empty
     return parse_raw(data, info)
 
 
@@ -125,9 +144,9 @@ class _Stream:
             if block is None:
                 return
             if self.executor is None:
-                self.queue.append((block, parse_raw(block.data, self.info)))
+                self.queue.append((block, _parse_task(block, self.info)))
             else:
-                future = self.executor.submit(_parse_task, block.data, self.info)
+                future = self.executor.submit(_parse_task, block, self.info)
                 self.queue.append((block, future))
 
     def next_result(self) -> tuple[Block, BlockResult] | None:
@@ -195,6 +214,7 @@ def parse_stream(
 
     executor: Executor | None = None
     if jobs > 1:
+        _prepare(format)  # compiled once here, inherited by the forked workers
         executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"))
     try:
         streams = [_open_stream(i, s, format, tz, host, executor, jobs, summary)
@@ -214,7 +234,7 @@ def parse_stream(
                 block, result = item
                 _count(summary, result, stream)
                 _renumber(result, stream)
-                done_bytes += len(block.data) + 1
+                done_bytes += block.size + 1
                 if result.leading:
                     if stream.tail is not None:
                         stream.tail_lines += result.leading
@@ -247,6 +267,14 @@ def parse_stream(
         summary.seconds = _time.perf_counter() - started
 
 
+def _prepare(format: str) -> None:
+    """Compile the grammar (and the native parsers) before workers are forked."""
+    catalogue()
+    if native_enabled():
+        for name in (FORMATS if format == "auto" else [format]):
+            fastpath.parser(name)
+
+
 def _open_stream(index: int, source: Source, format: str, tz: str | None, host: str | None,
                  executor: Executor | None, jobs: int, summary: ParseSummary) -> _Stream | None:
     blocks = read_blocks(source)
@@ -258,8 +286,9 @@ def _open_stream(index: int, source: Source, format: str, tz: str | None, host: 
         return None
     chosen = format
     if format == "auto":
-        detected = detect(first.data[:256 * 1024].decode("utf-8", errors="replace")
-                          .replace("\r\n", "\n").split("\n", 500)[:500])
+        head = first.data[:256 * 1024] if first.data is not None else _head(source)
+        detected = detect(head.decode("utf-8", errors="replace").replace("\r\n", "\n")
+                          .split("\n", 500)[:500])
         if detected is None:
             source.warnings.append(
                 f"{source.name}: no line has a Nova log record header (formats: "
@@ -271,6 +300,14 @@ def _open_stream(index: int, source: Source, format: str, tz: str | None, host: 
                       source_year(source))
     chained = _chain(first, blocks)
     return _Stream(index, source, chained, info, executor, ahead=max(1, jobs * 2))
+
+
+def _head(source: Source) -> bytes:
+    try:
+        with source.open() as handle:
+            return handle.read(256 * 1024)
+    except (OSError, InputError):
+        return b""
 
 
 def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:

@@ -9,6 +9,7 @@ and reported, never allowed to exhaust memory.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import sys
 import zlib
@@ -111,23 +112,83 @@ def _source(path: Path, name: str) -> Source:
 
 @dataclass
 class Block:
-    """A run of whole lines of one source as read: raw bytes, no trailing newline.
+    """A run of whole lines of one source, raw bytes with no trailing newline.
 
-    Decoding (`decode`) happens where the block is parsed, in a worker process when
-    there are several: the reading process only cuts the file at newlines.
+    A block of a plain file is only a byte range (`path`, `offset`, `length`): the
+    process that parses it reads it, so the reading process does not copy every
+    byte to its workers.  Blocks of `.gz` files and standard input carry `data`.
+    Decoding (`decode`) happens where the block is parsed.
     """
 
-    data: bytes
+    data: bytes | None = None
+    path: Path | None = None
+    offset: int = 0
+    length: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.length
+
+    def load(self) -> bytes:
+        """The block's bytes; OSError if its file cannot be read any more."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            return handle.read(self.length)
+
+
+# How far past a planned cut a newline is looked for before the file is streamed instead.
+_CUT_SEARCH = 4 * 1024 * 1024
 
 
 def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
     """Yield the source's lines in blocks of about `block_bytes`, in order.
 
+    Plain files are cut at the first newline past every `block_bytes` (byte ranges,
+    read where they are parsed); compressed files and standard input are streamed.
     Problems that end reading early (a truncated `.gz`, an I/O error) are added to
     `source.warnings`; what was read before them is still yielded.  A line with no
     newline for longer than `MAX_LINE` bytes keeps only its start.
     """
+    if source.path is None or source.path.name.endswith(".gz"):
+        yield from _stream_blocks(source, block_bytes)
+        return
     handle = source.open()
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        if size:  # the newline ending the file ends its last line; it starts no new one
+            handle.seek(size - 1)
+            if handle.read(1) == b"\n":
+                size -= 1
+        offset = 0
+        while offset < size:
+            target = offset + block_bytes
+            if target >= size:
+                yield Block(path=source.path, offset=offset, length=size - offset)
+                return
+            handle.seek(target)
+            window = handle.read(_CUT_SEARCH)
+            found = window.find(b"\n")
+            if found < 0:  # a very long line: let the streaming reader cut it
+                handle.seek(offset)
+                yield from _stream_blocks(source, block_bytes, handle)
+                return
+            cut = target + found
+            yield Block(path=source.path, offset=offset, length=cut - offset)
+            offset = cut + 1
+    except OSError as exc:
+        source.warnings.append(f"{source.name}: reading stopped early ({_reason(exc)})")
+    finally:
+        handle.close()
+
+
+def _stream_blocks(source: Source, block_bytes: int, handle: BinaryIO | None = None) -> Iterator[Block]:
+    """Read the source (from the handle's position) and yield blocks that carry their bytes."""
+    own = handle is None
+    if handle is None:
+        handle = source.open()
     carry = b""
     try:
         while True:
@@ -150,12 +211,12 @@ def read_blocks(source: Source, block_bytes: int = BLOCK_BYTES) -> Iterator[Bloc
                     carry = data
                 continue
             carry = data[cut + 1 :]
-            yield Block(data[:cut])
+            yield Block(data=data[:cut])
     finally:
-        if source.path is not None:
+        if own and source.path is not None:
             handle.close()
     if carry:
-        yield Block(carry)
+        yield Block(data=carry)
 
 
 def _read_chunk(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
