@@ -156,7 +156,7 @@ static pcre2_code *compile(PyObject *source, uint32_t options, int *jit) {
     if (!s) return NULL;
     int err;
     PCRE2_SIZE at;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)s, (PCRE2_SIZE)n, options | PCRE2_UTF | PCRE2_UCP,
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)s, (PCRE2_SIZE)n, options | PCRE2_UTF,
                                      &err, &at, NULL);
     if (!code) {
         PCRE2_UCHAR message[256];
@@ -165,6 +165,8 @@ static pcre2_code *compile(PyObject *source, uint32_t options, int *jit) {
                      (char *)message);
         return NULL;
     }
+    /* UTF without Unicode properties: \w, \d, \s are ASCII, as grammar.py compiles
+       them for Python (re.ASCII). */
     *jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     return code;
 }

@@ -80,6 +80,7 @@ class BlockResult:
     unknown: TemplateCounts = field(default_factory=TemplateCounts)
     last_continuation: list[str] = field(default_factory=list)  # raw, for the next block
     problems: list[str] = field(default_factory=list)  # what decoding had to repair
+    table_file: str | None = None  # where a worker left the table (see pipeline)
 
 
 @dataclass

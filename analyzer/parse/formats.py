@@ -62,7 +62,7 @@ def compiled(name: str) -> CompiledFormat:
         columns.append(layout.groups)
         offsets.append(position)
         position += layout.regex.groups
-    regex = re.compile("^(?:" + "|".join(parts) + "|(?P<rest>.*))$", re.MULTILINE)
+    regex = re.compile("^(?:" + "|".join(parts) + "|(?P<rest>.*))$", re.MULTILINE | re.ASCII)
     return CompiledFormat(name, regex, FORMATS[name], tuple(columns), tuple(offsets), position)
 
 

@@ -1,4 +1,4 @@
-"""Loads `grammars/*.lark` once and compiles their rules to regular expressions.
+r"""Loads `grammars/*.lark` once and compiles their rules to regular expressions.
 
 The grammar files are the single source of what a line means.  Lark's own
 meta-grammar (`lark/grammars/lark.lark`) reads them; each rule is then translated
@@ -15,6 +15,9 @@ Conventions the grammar files follow (see `grammars/common.lark`):
   * A terminal named like `_GLUE` fills no field; one defined as `INT` gives an int,
     as `DECIMAL` a float.
   * In `records.lark` every `<format>_record` rule is one record layout.
+  * Character classes are ASCII (`re.ASCII`): `\w` is [A-Za-z0-9_], `\s` ASCII
+    whitespace, as in the native parser (PCRE2 without Unicode properties), so
+    both parsers read every line alike.
 """
 
 from __future__ import annotations
@@ -398,7 +401,7 @@ def compile_catalogue(directory: Path) -> Catalogue:
                 groups: dict[str, str] = {}
                 source = compiler.node(branch, groups, capture=True)
                 try:
-                    regex = re.compile(source, re.DOTALL)
+                    regex = re.compile(source, re.DOTALL | re.ASCII)
                 except re.error as exc:
                     raise GrammarError(f"{where}: rule {name} compiles to a bad regex: {exc}") from exc
                 body = branch.children[0] if branch.data == "alias" else branch
@@ -422,7 +425,7 @@ def compile_records(directory: Path) -> Records:
         groups: dict[str, str] = {}
         source = compiler.rule(name, groups)
         layouts[name.removesuffix("_record")] = RecordLayout(
-            name.removesuffix("_record"), re.compile(source), tuple(groups)
+            name.removesuffix("_record"), re.compile(source, re.ASCII), tuple(groups)
         )
     if not layouts:
         raise GrammarError(f"{path.name}: no <format>_record rules")
@@ -430,7 +433,8 @@ def compile_records(directory: Path) -> Records:
     suffix_rules = ("debug_suffix", "journald_suffix")
     suffixes = "|".join(compiler.node(grammar.rules[name], {}, capture=False) for name in suffix_rules)
     first, spaces = _suffix_bounds(compiler, [grammar.rules[name] for name in suffix_rules])
-    return Records(layouts, re.compile(context), re.compile(f"(?:{suffixes})$"), first, spaces)
+    return Records(layouts, re.compile(context, re.ASCII), re.compile(f"(?:{suffixes})$", re.ASCII),
+                   first, spaces)
 
 
 def _suffix_bounds(compiler: _Compiler, bodies: list[Tree]) -> tuple[str, int]:
