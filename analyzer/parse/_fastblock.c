@@ -426,7 +426,7 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
     for (int i = 0; i < N_COLUMNS; i++)
         if (column_init(&cols[i], rows_hint) < 0) failed = 1;
 
-    size_t line_no = 0, records = 0;
+    size_t line_no = 0, records = 0, longest = 0;
     Py_ssize_t first_record = -1;  /* byte offset of the first record's line */
     /* The open record: where its continuation starts and ends (last non-blank line). */
     size_t cont_start = 0, cont_end = 0, msg_start = 0, msg_end = 0;
@@ -439,6 +439,7 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         size_t end = nl ? (size_t)(nl - text) : size;
         const char *line = text + pos;
         size_t len = end - pos;
+        if (len > longest) longest = len;
         int matched = -1;
         for (int l = 0; l < p->n_layouts; l++) {
             if (run(p->layouts[l].code, p->layouts[l].jit, line, len, p->match) > 0) {
@@ -582,14 +583,14 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         }
         if (ok) {
             result = Py_BuildValue(
-                "{s:n,s:n,s:N,s:y#,s:y#,s:y#,s:y#,s:y#,s:n,s:n}",  /* first_record, last_continuation: -1 if none */
+                "{s:n,s:n,s:N,s:y#,s:y#,s:y#,s:y#,s:y#,s:n,s:n,s:n}",  /* first_record, last_continuation: -1 if none */
                 "lines", (Py_ssize_t)line_no, "records", (Py_ssize_t)records, "columns", columns,
                 "line", lines.data ? lines.data : "", (Py_ssize_t)lines.len,
                 "layout", layouts.data ? layouts.data : "", (Py_ssize_t)layouts.len,
                 "event", events.data ? events.data : "", (Py_ssize_t)events.len,
                 "time", times.data ? times.data : "", (Py_ssize_t)times.len,
                 "has_time", has_times.data ? has_times.data : "", (Py_ssize_t)has_times.len,
-                "first_record", first_record,
+                "first_record", first_record, "longest", (Py_ssize_t)longest,
                 "last_continuation", last_cont_start);
         } else {
             Py_XDECREF(columns);

@@ -25,7 +25,7 @@ from analyzer.parse.formats import compiled
 from analyzer.parse.grammar import EventPattern, catalogue, records
 from analyzer.parse.jsonfields import dumps
 from analyzer.parse.mining import TemplateCounts, mine
-from analyzer.parse.sources import decode
+from analyzer.parse.sources import LONG_LINES, MAX_LINE, cut_long_lines, decode
 from analyzer.parse.times import parse_times
 from analyzer.vocab.events import COLUMNS, ERROR, UNRECOGNIZED, WARNING
 
@@ -94,6 +94,7 @@ class _Split:
     fields: pa.Array  # JSON of the matched rule's fields ('' or null when none)
     leading: list[str]
     last_continuation: list[str]
+    longest: int = 0  # longest line in bytes, when the splitter measured it
     templates: pa.Array | None = None  # masked messages, when the splitter made them
     times: pa.Array | None = None  # naive microsecond times of ISO headers, when made
 
@@ -116,9 +117,23 @@ def parse_block(text: str, first_line: int, info: SourceInfo, raw: bytes | None 
 
 
 def parse_raw(data: bytes, info: SourceInfo) -> BlockResult:
-    """Decode and parse one raw block; line numbers start at 1 within the block."""
-    text, same, problems = decode(data)
-    result = parse_block(text, 1, info, data if same else None)
+    """Decode and parse one raw block; line numbers start at 1 within the block.
+
+    The native parser measures every line as it goes: a block holding a line over
+    MAX_LINE is parsed again with its long lines cut (rare), instead of every block
+    being scanned for them first.
+    """
+    native = native_enabled()
+    text, same, problems = decode(data, check_long_lines=not native)
+    if not native:
+        result = parse_block(text, 1, info)
+    else:
+        split = fastpath.split(text, info.format, data if same else None)
+        if split.longest > MAX_LINE:
+            text = cut_long_lines(text)
+            problems.append(LONG_LINES)
+            split = fastpath.split(text, info.format)
+        result = _finish(split, 1, info)
     result.problems = problems
     return result
 

@@ -112,6 +112,7 @@ def split(text: str, format_name: str, data: bytes | None = None):  # type: igno
         templates=columns.pop("template"),
         times=pa.array(micros, type=pa.timestamp("us"), mask=has_time),
         lines=out["lines"],
+        longest=out["longest"],
         rows=np.frombuffer(out["line"], dtype=np.int64),
         columns=columns,
         patterns=np.frombuffer(out["event"], dtype=np.int32).copy(),

@@ -240,11 +240,12 @@ def _read_chunk(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
     return b"".join(parts), None
 
 
-def decode(data: bytes) -> tuple[str, bool, list[str]]:
+def decode(data: bytes, check_long_lines: bool = True) -> tuple[str, bool, list[str]]:
     """Text of a raw block, whether it equals `data` as UTF-8, and what was wrong with it.
 
     Bytes that are not UTF-8 become U+FFFD; CRLF becomes LF (a lone CR inside a
-    line stays); NUL bytes become U+FFFD; lines longer than MAX_LINE are cut.
+    line stays); NUL bytes become U+FFFD; lines longer than MAX_LINE are cut (the
+    check can be left to a caller that measures lines anyway).
     """
     problems: list[str] = []
     try:
@@ -262,21 +263,26 @@ def decode(data: bytes) -> tuple[str, bool, list[str]]:
         problems.append("binary content (NUL bytes) read as text")
         text = text.replace("\x00", "\ufffd")
         same = False
-    if len(data) > MAX_LINE and _longest_line(data) > MAX_LINE:
-        lines = text.split("\n")
-        for index, line in enumerate(lines):
-            if len(line) > MAX_LINE:
-                lines[index] = line[:MAX_LINE]
+    if check_long_lines and len(data) > MAX_LINE and longest_line(data) > MAX_LINE:
+        text = cut_long_lines(text)
         problems.append(LONG_LINES)
-        text = "\n".join(lines)
         same = False
     return text, same, problems
+
+
+def cut_long_lines(text: str) -> str:
+    """`text` with every line longer than MAX_LINE characters cut to MAX_LINE."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if len(line) > MAX_LINE:
+            lines[index] = line[:MAX_LINE]
+    return "\n".join(lines)
 
 
 LONG_LINES = f"lines longer than {MAX_LINE} characters were cut"
 
 
-def _longest_line(data: bytes) -> int:
+def longest_line(data: bytes) -> int:
     """Length in bytes of the longest line of `data` (vectorised: no split)."""
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     bounds = np.concatenate(([-1], newlines, [len(data)]))
