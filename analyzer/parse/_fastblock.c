@@ -36,6 +36,7 @@ typedef struct {
     int jit;
     int groups;       /* capture groups */
     int *column;      /* per group (1-based index - 1): output column, or -1 */
+    int rest;         /* column that takes the rest of the line after the match, or -1 */
 } Layout;
 
 typedef struct {
@@ -263,32 +264,45 @@ static int write_fields(Parser *p, Pattern *pattern, const char *s, Bytes *out) 
 
 /* ------------------------------------------------------------------ templates */
 
-/* RE2's \s, as mining.VARIABLE_TOKEN is matched by Arrow: [\t\n\f\r ]. */
-static int re2_space(unsigned char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+/* Byte classes for templates: RE2's \s as mining.VARIABLE_TOKEN is matched by
+   Arrow ([\t\n\f\r ]), and the characters that make a token variable. */
+enum { K_OTHER = 0, K_SPACE = 1, K_VARIABLE = 2 };
+static unsigned char byte_class[256];
+
+static void init_classes(void) {
+    const char *spaces = " \t\n\f\r";
+    for (const char *c = spaces; *c; c++) byte_class[(unsigned char)*c] = K_SPACE;
+    for (int c = '0'; c <= '9'; c++) byte_class[c] = K_VARIABLE;
+    byte_class['/'] = byte_class['='] = K_VARIABLE;
 }
 
 /* The message with every token holding a digit, '/' or '=' replaced by <*>. */
 static int write_template(Bytes *out, const char *s, size_t n) {
+    if (bytes_reserve(out, n + 3) < 0) return -1;  /* a template is never longer */
+    char *w = out->data + out->len;
     size_t i = 0;
     while (i < n) {
-        if (re2_space((unsigned char)s[i])) {
-            size_t j = i;
-            while (j < n && re2_space((unsigned char)s[j])) j++;
-            if (bytes_put(out, s + i, j - i) < 0) return -1;
-            i = j;
+        unsigned char k = byte_class[(unsigned char)s[i]];
+        if (k == K_SPACE) {
+            *w++ = s[i++];
             continue;
         }
         size_t j = i;
         int variable = 0;
-        while (j < n && !re2_space((unsigned char)s[j])) {
-            char c = s[j];
-            if ((c >= '0' && c <= '9') || c == '/' || c == '=') variable = 1;
+        while (j < n && (k = byte_class[(unsigned char)s[j]]) != K_SPACE) {
+            variable |= k == K_VARIABLE;
             j++;
         }
-        if (variable ? bytes_put(out, "<*>", 3) < 0 : bytes_put(out, s + i, j - i) < 0) return -1;
+        if (variable) {
+            memcpy(w, "<*>", 3);
+            w += 3;
+        } else {
+            memcpy(w, s + i, j - i);
+            w += j - i;
+        }
         i = j;
     }
+    out->len = (size_t)(w - out->data);
     return 0;
 }
 
@@ -485,6 +499,10 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
                     spans[c][1] = ov[2 * g + 1];
                 }
             }
+            if (layout->rest >= 0) {  /* a trailing `(?P<message>.*)`: the rest of the line */
+                spans[layout->rest][0] = ov[1];
+                spans[layout->rest][1] = len;
+            }
             /* DEBUG lines: the suffix leaves the message */
             size_t ms = spans[C_MESSAGE][0], me = spans[C_MESSAGE][1];
             size_t ls = spans[C_LEVEL][0], le = spans[C_LEVEL][1];
@@ -627,7 +645,9 @@ static int read_int_list(PyObject *list, int **out, int *count) {
 /*
  * Parser(layouts, suffix, context, context_columns, patterns, words, wildcards, multiline
  *        [, suffix_first, suffix_tries])
- *   layouts:  [(regex, [column per group])]        in the order they are tried
+ *   layouts:  [(regex, [column per group][, rest column])]  in the order they are tried;
+ *             with a rest column the regex omits a trailing `(?P<name>.*)` and that
+ *             column takes the rest of the line after the match
  *   suffix:   regex of the DEBUG suffix (searched, ends the message)
  *   context:  regex of the context block; context_columns: column per group
  *   patterns: [(regex, [b'"name":' per group], [kind per group], needle or None)]
@@ -654,7 +674,8 @@ static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
         PyObject *item = PySequence_GetItem(layouts, i);
         PyObject *source = PyTuple_GetItem(item, 0), *columns = PyTuple_GetItem(item, 1);
         Layout *l = &p->layouts[i];
-        l->code = compile(source, PCRE2_ANCHORED | PCRE2_ENDANCHORED, &l->jit);
+        l->rest = PyTuple_GET_SIZE(item) > 2 ? (int)PyLong_AsLong(PyTuple_GetItem(item, 2)) : -1;
+        l->code = compile(source, PCRE2_ANCHORED | (l->rest >= 0 ? 0 : PCRE2_ENDANCHORED), &l->jit);
         int count = 0;
         if (!l->code || read_int_list(columns, &l->column, &count) < 0) { Py_DECREF(item); return -1; }
         l->groups = group_count(l->code);
@@ -780,6 +801,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__fastblock(void) {
+    init_classes();
     if (PyType_Ready(&ParserType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

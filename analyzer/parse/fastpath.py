@@ -46,8 +46,15 @@ def parser(format_name: str):  # type: ignore[no-untyped-def]
     layouts = []
     for name in FORMATS[format_name]:
         layout = rec.layouts[name]
-        layouts.append((layout.regex.pattern,
-                        [COLUMNS.index(g) if g in COLUMNS else -1 for g in layout.groups]))
+        columns = [COLUMNS.index(g) if g in COLUMNS else -1 for g in layout.groups]
+        source = layout.regex.pattern
+        # A layout ending in `(?P<message>.*)` (no newline in a line): the message is
+        # the rest of the line after the match, which spares matching it byte by byte.
+        tail = f"(?P<{layout.groups[-1]}>.*)" if layout.groups else ""
+        if tail and source.endswith(tail) and layout.groups[-1] in COLUMNS:
+            layouts.append((source[: -len(tail)], columns[:-1], COLUMNS.index(layout.groups[-1])))
+        else:
+            layouts.append((source, columns))
     context_groups = list(rec.request_context.groupindex)
     context_columns = [COLUMNS.index(g) if g in CONTEXT_COLUMNS else -1 for g in context_groups]
     cat = catalogue()
