@@ -23,7 +23,7 @@
 enum {
     C_TIMESTAMP, C_SYSLOG_TIMESTAMP, C_SOURCE_FILE, C_ALIAS, C_HOST, C_UNIT, C_PID, C_LEVEL,
     C_LOGGER, C_CONTEXT, C_INSTANCE, C_MESSAGE, C_REQUEST_ID, C_GLOBAL_REQUEST_ID, C_USER_ID,
-    C_PROJECT_ID, C_FIELDS, C_CONTINUATION, C_TEMPLATE, N_COLUMNS
+    C_PROJECT_ID, C_FIELDS, C_CONTINUATION, C_TEMPLATE, C_KEY, N_COLUMNS
 };
 
 #define SUFFIX_WINDOW 1024
@@ -47,6 +47,8 @@ typedef struct {
     int *kinds;       /* per group */
     char *needle;     /* required literal (wildcards), or NULL */
     Py_ssize_t needle_len;
+    int *derive;      /* groups whose raw values form the record's derivation key */
+    int n_derive;
 } Pattern;
 
 typedef struct {
@@ -350,6 +352,18 @@ static int iso_micros(const char *s, size_t n, int64_t *out) {
     return 1;
 }
 
+/* The derivation key: raw values of the pattern's `derive` groups, NUL-separated. */
+static int write_key(Parser *p, Pattern *pattern, const char *s, Bytes *out) {
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->match);
+    for (int k = 0; k < pattern->n_derive; k++) {
+        int g = pattern->derive[k];
+        if (k && bytes_put(out, "", 1) < 0) return -1;
+        if (g < 1 || g > pattern->groups || ov[2 * g] == PCRE2_UNSET) continue;
+        if (bytes_put(out, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]) < 0) return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 static WordEntry *find_word(Parser *p, const char *w, size_t n) {
@@ -469,11 +483,15 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
                     for (int m = 0; m < p->n_multiline; m++) {
                         int idx = p->multiline[m];
                         if (try_pattern(p, idx, text + msg_start, n)) {
-                            Column *f = &cols[C_FIELDS];
+                            Column *f = &cols[C_FIELDS], *k = &cols[C_KEY];
                             f->data.len = (size_t)f->offsets[f->n - 1];  /* redo the last row */
                             f->n--;
+                            k->data.len = (size_t)k->offsets[k->n - 1];
+                            k->n--;
                             if (write_fields(p, &p->patterns[idx], text + msg_start, &f->data) < 0 ||
-                                column_end_row(f) < 0) failed = 1;
+                                column_end_row(f) < 0 ||
+                                write_key(p, &p->patterns[idx], text + msg_start, &k->data) < 0 ||
+                                column_end_row(k) < 0) failed = 1;
                             ((int32_t *)events.data)[records - 1] = idx;
                             break;
                         }
@@ -543,9 +561,11 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             }
             /* the event */
             int pattern = type_message(p, line + ms, me - ms);
-            if (pattern >= 0 && write_fields(p, &p->patterns[pattern], line + ms, &cols[C_FIELDS].data) < 0)
+            if (pattern >= 0 &&
+                (write_fields(p, &p->patterns[pattern], line + ms, &cols[C_FIELDS].data) < 0 ||
+                 write_key(p, &p->patterns[pattern], line + ms, &cols[C_KEY].data) < 0))
                 failed = 1;
-            if (column_end_row(&cols[C_FIELDS]) < 0) failed = 1;
+            if (column_end_row(&cols[C_FIELDS]) < 0 || column_end_row(&cols[C_KEY]) < 0) failed = 1;
             int64_t number = (int64_t)line_no;
             int8_t which = (int8_t)matched;
             int32_t event = pattern;
@@ -573,11 +593,15 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             for (int m = 0; m < p->n_multiline; m++) {
                 int idx = p->multiline[m];
                 if (try_pattern(p, idx, text + msg_start, n)) {
-                    Column *f = &cols[C_FIELDS];
+                    Column *f = &cols[C_FIELDS], *k = &cols[C_KEY];
                     f->data.len = (size_t)f->offsets[f->n - 1];
                     f->n--;
+                    k->data.len = (size_t)k->offsets[k->n - 1];
+                    k->n--;
                     if (write_fields(p, &p->patterns[idx], text + msg_start, &f->data) < 0 ||
-                        column_end_row(f) < 0) failed = 1;
+                        column_end_row(f) < 0 ||
+                        write_key(p, &p->patterns[idx], text + msg_start, &k->data) < 0 ||
+                        column_end_row(k) < 0) failed = 1;
                     ((int32_t *)events.data)[records - 1] = idx;
                     break;
                 }
@@ -650,7 +674,8 @@ static int read_int_list(PyObject *list, int **out, int *count) {
  *             column takes the rest of the line after the match
  *   suffix:   regex of the DEBUG suffix (searched, ends the message)
  *   context:  regex of the context block; context_columns: column per group
- *   patterns: [(regex, [b'"name":' per group], [kind per group], needle or None)]
+ *   patterns: [(regex, [b'"name":' per group], [kind per group], needle or None,
+ *               [group numbers of the derivation key])]
  *   words:    [(word bytes, [pattern index])]   first-word index
  *   wildcards, multiline: [pattern index]
  *   suffix_first, suffix_tries: every suffix match starts with this character, at one of
@@ -706,6 +731,7 @@ static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
         Pattern *pt = &p->patterns[i];
         PyObject *source = PyTuple_GetItem(item, 0), *names = PyTuple_GetItem(item, 1);
         PyObject *kinds = PyTuple_GetItem(item, 2), *needle = PyTuple_GetItem(item, 3);
+        PyObject *derive = PyTuple_GET_SIZE(item) > 4 ? PyTuple_GetItem(item, 4) : NULL;
         pt->code = compile(source, PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL, &pt->jit);
         if (!pt->code) { Py_DECREF(item); return -1; }
         pt->groups = group_count(pt->code);
@@ -725,6 +751,7 @@ static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
             memcpy(pt->needle, s, (size_t)len);
             pt->needle_len = len;
         }
+        if (derive && read_int_list(derive, &pt->derive, &pt->n_derive) < 0) { Py_DECREF(item); return -1; }
         if (pt->groups > max_groups) max_groups = pt->groups;
         Py_DECREF(item);
     }
@@ -762,6 +789,7 @@ static void Parser_dealloc(Parser *p) {
         Py_XDECREF(p->patterns[i].names);
         free(p->patterns[i].kinds);
         free(p->patterns[i].needle);
+        free(p->patterns[i].derive);
     }
     free(p->patterns);
     for (int i = 0; i < p->n_words; i++) {

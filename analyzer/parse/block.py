@@ -94,6 +94,7 @@ class _Split:
     fields: pa.Array  # JSON of the matched rule's fields ('' or null when none)
     leading: list[str]
     last_continuation: list[str]
+    keys: pa.Array | None = None  # derivation keys (enrich.derive_key) of the matched rules
     longest: int = 0  # longest line in bytes, when the splitter measured it
     templates: pa.Array | None = None  # masked messages, when the splitter made them
     times: pa.Array | None = None  # naive microsecond times of ISO headers, when made
@@ -174,9 +175,10 @@ def _split_python(text: str, format_name: str) -> _Split:
     columns.update(_contexts(column("context")))
     columns["continuation"] = pa.array(continuation, type=pa.string())
     texts = columns["message"].to_pylist()
-    patterns, fields = _type_events(columns["message"], texts)
-    _type_multiline(texts, continuation, patterns, fields)
+    patterns, fields, keys = _type_events(columns["message"], texts)
+    _type_multiline(texts, continuation, patterns, fields, keys)
     return _Split(
+        keys=pa.array(keys, type=pa.string()),
         lines=line_count,
         rows=record_rows,
         columns=columns,
@@ -225,10 +227,11 @@ def _strip_suffixes(message: pa.Array, level: pa.Array) -> pa.Array:
     return pc.replace_with_mask(message, debug, stripped)
 
 
-_MISS = (-1, None)
+_MISS = (-1, None, None)
 
 
-def _type_events(message: pa.Array, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
+def _type_events(message: pa.Array,
+                 texts: list[str]) -> tuple[np.ndarray, list[str | None], list[str | None]]:
     """Per message: the index of the rule it matches (-1: none) and the rule's fields as JSON.
 
     Only messages whose first word starts some rule are tried, each distinct text
@@ -240,7 +243,8 @@ def _type_events(message: pa.Array, texts: list[str]) -> tuple[np.ndarray, list[
     count = len(texts)
     patterns = np.full(count, -1, dtype=np.int32)
     fields: list[str | None] = [None] * count
-    cache: dict[str, tuple[int, str | None]] = {}
+    keys: list[str | None] = [None] * count
+    cache: dict[str, tuple[int, str | None, str | None]] = {}
 
     def attempt(index: int, candidates: list[EventPattern]) -> None:
         text = texts[index]
@@ -250,11 +254,12 @@ def _type_events(message: pa.Array, texts: list[str]) -> tuple[np.ndarray, list[
             for pattern in candidates:
                 found = pattern.regex.fullmatch(text)
                 if found is not None:
-                    typed = (index_of[id(pattern)], _fields_json(pattern, found))
+                    typed = (index_of[id(pattern)], _fields_json(pattern, found),
+                             enrich.derive_key(pattern, found))
                     break
             cache[text] = typed
         if typed is not _MISS:
-            patterns[index], fields[index] = typed
+            patterns[index], fields[index], keys[index] = typed
 
     words = pc.dictionary_encode(pc.list_element(pc.split_pattern(message, " ", max_splits=1), 0))
     vocabulary = words.dictionary.to_pylist()
@@ -276,11 +281,11 @@ def _type_events(message: pa.Array, texts: list[str]) -> tuple[np.ndarray, list[
         for index in range(count):
             if patterns[index] < 0:
                 attempt(index, cat.unindexed)
-    return patterns, fields
+    return patterns, fields, keys
 
 
 def _type_multiline(texts: list[str], continuation: list[str], patterns: np.ndarray,
-                    fields: list[str | None]) -> None:
+                    fields: list[str | None], keys: list[str | None]) -> None:
     """Rules whose text spans lines (a ProcessExecutionError) see the continuation too."""
     cat = catalogue()
     if not cat.multiline:
@@ -296,6 +301,7 @@ def _type_multiline(texts: list[str], continuation: list[str], patterns: np.ndar
                 if found is not None:
                     patterns[index] = index_of[id(pattern)]
                     fields[index] = _fields_json(pattern, found)
+                    keys[index] = enrich.derive_key(pattern, found)
                     break
 
 
@@ -344,14 +350,14 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
         events = pc.if_else(pa.array(unmatched), pa.array(generic, type=pa.string()), events)
     fields = _nullable(split.fields)
 
-    _, derived_fields, hints = enrich.derived(split.patterns, fields, cat.patterns)
-    fields = _patch(fields, derived_fields)
+    derived_fields, hints = enrich.derived(split.patterns, fields, split.keys, cat.patterns)
+    fields = _apply(fields, derived_fields)
     traceback_events, traceback_fields = enrich.tracebacks(
         message, level, columns["pid"], columns["logger"], columns["continuation"], fields)
     events = _patch(events, traceback_events)
     fields = _patch(fields, traceback_fields)
 
-    instance = pc.coalesce(_nullable(columns["instance"]), _patch(pa.nulls(count, pa.string()), hints))
+    instance = pc.coalesce(_nullable(columns["instance"]), _apply(pa.nulls(count, pa.string()), hints))
     service = enrich.services(info.service, columns["source_file"], columns["alias"],
                               columns["unit"], columns["logger"])
     host = _nullable(columns["host"])
@@ -406,6 +412,18 @@ def _nullable(values: pa.Array) -> pa.Array:
 def _identity(values: pa.Array) -> pa.Array:
     """oslo.context prints a missing id as `-` or `None`."""
     return pc.if_else(pc.is_in(values, pa.array(["", "-", "None"])), _NULL_STRING, values)
+
+
+def _apply(values: pa.Array, updates: enrich.Updates) -> pa.Array:
+    """`values` with the rows of each (rows, new values) part replaced (parts do not overlap)."""
+    if not updates:
+        return values
+    rows = np.concatenate([r for r, _ in updates])
+    replacements = pa.concat_arrays([v.cast(pa.string()) for _, v in updates])
+    order = np.argsort(rows, kind="stable")
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(values, pa.array(mask), replacements.take(pa.array(order)))
 
 
 def _patch(values: pa.Array, updates: dict[int, str]) -> pa.Array:

@@ -130,48 +130,88 @@ _DERIVED_FROM = ("http_method", "url_path", "cmd", "lifecycle_state", "lifecycle
                  "refused_action", "body", "controller_method", *_INSTANCE_FIELDS)
 
 
-def derived(patterns: np.ndarray, field_json: pa.Array,
-            rules: list) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+def derive_inputs(rule) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The fields of `rule` whose values decide what `fields()` adds; () if it adds nothing."""
+    if not needs_fields(rule.event, frozenset(rule.kinds)):
+        return ()
+    return tuple(name for name in _DERIVED_FROM if name in rule.kinds)
+
+
+def derive_key(rule, found: re.Match[str]) -> str | None:  # type: ignore[no-untyped-def]
+    """A matched record's derivation key: its `derive_inputs` raw values, NUL-separated."""
+    names = derive_inputs(rule)
+    if not names:
+        return None
+    return "\x00".join(found.group(name) or "" for name in names)
+
+
+Updates = list[tuple[np.ndarray, pa.Array]]
+"""Row replacements for a column: (rows, new values) pairs, each pair's rows ascending."""
+
+
+def derived(patterns: np.ndarray, field_json: pa.Array, keys: pa.Array | None,
+            rules: list) -> tuple[Updates, Updates]:
     """Derived fields for the records whose rule needs them (see `fields`).
 
-    Returns row -> updated fields JSON, and row -> instance named by the fields
-    (API paths, `Lifecycle event N on VM <uuid>`, 409 refusals …).  What `fields`
-    adds is computed once per distinct input (an API path, a command line) and
-    appended to the JSON text, so most rows cost one dictionary look-up.
+    Returns updates of the fields JSON, and the instances the fields name (API
+    paths, `Lifecycle event N on VM <uuid>`, 409 refusals …).  What `fields` adds
+    depends only on a rule's `derive_inputs`, whose raw values the parser put in
+    `keys`; so per rule and distinct key `fields` runs once, and what it adds is
+    appended to each row's JSON text.
     """
-    flagged = [i for i, rule in enumerate(rules) if needs_fields(rule.event, frozenset(rule.kinds))]
-    field_updates: dict[int, str] = {}
-    hints: dict[int, str] = {}
-    rows = np.nonzero(np.isin(patterns, flagged))[0]
-    if len(rows) == 0:
-        return {}, {}, {}
-    texts = pc.take(field_json, pa.array(rows)).to_pylist()
-    extras: dict[tuple, tuple[str, frozenset[str], str | None]] = {}
-    for row, text in zip(rows.tolist(), texts, strict=True):
-        if not text:
+    field_updates: Updates = []
+    hint_updates: Updates = []
+    if keys is None:
+        return [], []
+    for index, rule in enumerate(rules):
+        if not needs_fields(rule.event, frozenset(rule.kinds)):
             continue
-        event = rules[int(patterns[row])].event
-        values = loads(text)
-        key = (event, *(values.get(name) for name in _DERIVED_FROM))
-        extra = extras.get(key)
-        if extra is None:
-            inputs = {name: values[name] for name in _DERIVED_FROM if name in values}
-            added = {k: v for k, v in fields(event, dict(inputs)).items() if k not in inputs}
+        rows = np.nonzero(patterns == index)[0]
+        if len(rows) == 0:
+            continue
+        names = derive_inputs(rule)
+        texts = pc.take(field_json, pa.array(rows))
+        groups = pc.dictionary_encode(pc.fill_null(pc.take(keys, pa.array(rows)), ""))
+        suffixes, group_hints, clashes = [], [], []
+        for key in groups.dictionary.to_pylist():
+            raw = key.split("\x00") if names else []
+            given = {name: _typed(rule, name, value)
+                     for name, value in zip(names, raw, strict=True) if value}
+            added = {k: v for k, v in fields(rule.event, dict(given)).items() if k not in given}
             hint = added.get("instance")
-            extra = (dumps(added)[1:] if added else "", frozenset(added),
-                     hint if isinstance(hint, str) else None)
-            extras[key] = extra
-        suffix, names, hint = extra
-        if names & values.keys():  # it would replace a value the rule captured: do it in full
-            full = fields(event, values)
-            field_updates[row] = dumps(full)
-            found = full.get("instance")
-            hint = found if isinstance(found, str) else None
-        elif suffix:
-            field_updates[row] = text[:-1] + "," + suffix
-        if hint:
-            hints[row] = hint
-    return {}, field_updates, hints
+            suffixes.append("," + dumps(added)[1:] if added else "")
+            group_hints.append(hint if isinstance(hint, str) else None)
+            clashes.append(any(name in rule.kinds for name in added))
+        codes = groups.indices.to_numpy(zero_copy_only=False)
+        if any(clashes):  # it would replace a value the rule captured: do those rows in full
+            clash_rows = np.array(clashes)[codes]
+            clashing = pc.filter(texts, pa.array(clash_rows)).to_pylist()
+            full = [fields(rule.event, loads(text)) for text in clashing]
+            field_updates.append((rows[clash_rows], pa.array([dumps(v) for v in full], type=pa.string())))
+            found = [v.get("instance") if isinstance(v.get("instance"), str) else None for v in full]
+            hint_updates.append((rows[clash_rows], pa.array(found, type=pa.string())))
+            keep = ~clash_rows
+            rows, codes, texts = rows[keep], codes[keep], pc.filter(texts, pa.array(keep))
+        code_array = pa.array(codes)
+        suffix = pc.take(pa.array(suffixes, type=pa.string()), code_array)
+        has = pc.and_(pc.not_equal(suffix, ""), pc.is_valid(texts))
+        if pc.any(has).as_py():
+            joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(texts, 0, -1), suffix, "")
+            field_updates.append((rows[has.to_numpy(zero_copy_only=False)], pc.filter(joined, has)))
+        if any(h is not None for h in group_hints):
+            hinted = pc.take(pa.array(group_hints, type=pa.string()), code_array)
+            valid = pc.is_valid(hinted)
+            hint_updates.append((rows[valid.to_numpy(zero_copy_only=False)], pc.filter(hinted, valid)))
+    return field_updates, hint_updates
+
+
+def _typed(rule, name: str, value: str) -> object:  # type: ignore[no-untyped-def]
+    kind = rule.kinds.get(name)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
 
 
 def tracebacks(message: pa.Array, level: pa.Array, pid: pa.Array, logger: pa.Array,

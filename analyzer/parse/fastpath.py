@@ -14,6 +14,7 @@ from functools import cache
 import numpy as np
 import pyarrow as pa
 
+from analyzer.parse.enrich import derive_inputs
 from analyzer.parse.formats import FORMATS
 from analyzer.parse.grammar import catalogue, records
 
@@ -26,7 +27,7 @@ except ImportError:  # built without PCRE2: the Python path takes over
 COLUMNS = (
     "timestamp", "syslog_timestamp", "source_file", "alias", "host", "unit", "pid", "level",
     "logger", "context", "instance", "message", "request_id", "global_request_id", "user_id",
-    "project_id", "fields", "continuation", "template",
+    "project_id", "fields", "continuation", "template", "key",
 )
 HEADER_COLUMNS = COLUMNS[:11] + ("message",)
 CONTEXT_COLUMNS = ("request_id", "global_request_id", "user_id", "project_id")
@@ -69,6 +70,7 @@ def parser(format_name: str):  # type: ignore[no-untyped-def]
             [f'"{name}":'.encode() for name in names],
             [_KINDS[pattern.kinds[name]] for name in names],
             needle,
+            [pattern.regex.groupindex[name] for name in derive_inputs(pattern)],
         ))
     words = sorted(
         (word.encode("utf-8"), [index_of[id(p)] for p in found])
@@ -116,6 +118,7 @@ def split(text: str, format_name: str, data: bytes | None = None):  # type: igno
     has_time = np.frombuffer(out["has_time"], dtype=np.uint8) == 0
     micros = np.frombuffer(out["time"], dtype=np.int64)
     return _Split(
+        keys=columns.pop("key"),
         templates=columns.pop("template"),
         times=pa.array(micros, type=pa.timestamp("us"), mask=has_time),
         lines=out["lines"],
