@@ -29,22 +29,26 @@ from analyzer.parse.sources import LONG_LINES, MAX_LINE, cut_long_lines, decode
 from analyzer.parse.times import parse_times
 from analyzer.vocab.events import COLUMNS, ERROR, UNRECOGNIZED, WARNING
 
+# Columns with few distinct values are dictionary-encoded (pandas categoricals): a
+# million records name a handful of files, services and levels.
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
+
 SCHEMA = pa.schema(
     [
         ("time", pa.timestamp("us", tz="UTC")),
-        ("source", pa.string()),
+        ("source", CATEGORY),
         ("line", pa.int64()),
-        ("host", pa.string()),
-        ("service", pa.string()),
+        ("host", CATEGORY),
+        ("service", CATEGORY),
         ("pid", pa.int64()),
-        ("level", pa.string()),
-        ("logger", pa.string()),
+        ("level", CATEGORY),
+        ("logger", CATEGORY),
         ("request_id", pa.string()),
         ("global_request_id", pa.string()),
         ("user_id", pa.string()),
         ("project_id", pa.string()),
         ("instance", pa.string()),
-        ("event", pa.string()),
+        ("event", CATEGORY),
         ("template_id", pa.string()),
         ("message", pa.string()),
         ("fields", pa.string()),
@@ -373,19 +377,20 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
         [
             parse_times(columns["timestamp"], columns["syslog_timestamp"], info.tz, info.year,
                         split.times),
-            pa.array([info.name] * count, type=pa.string()),
+            pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, dtype=np.int32)),
+                                           pa.array([info.name], type=pa.string())),
             pa.array(split.rows + first_line, type=pa.int64()),
-            host,
-            service,
+            pc.dictionary_encode(host),
+            pc.dictionary_encode(service),
             pc.cast(_nullable(columns["pid"]), pa.int64()),
-            _nullable(level),
-            _nullable(columns["logger"]),
+            pc.dictionary_encode(_nullable(level)),
+            pc.dictionary_encode(_nullable(columns["logger"])),
             _nullable(columns["request_id"]),
             _identity(columns["global_request_id"]),
             _identity(columns["user_id"]),
             _identity(columns["project_id"]),
             instance,
-            events,
+            pc.dictionary_encode(events),
             template_ids,
             message,
             fields,

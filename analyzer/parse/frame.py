@@ -22,12 +22,23 @@ from analyzer.parse.block import SCHEMA
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl")
 
+# What users get: every text column a plain string (the parser keeps the columns
+# with few distinct values dictionary-encoded while it merges, see block.CATEGORY).
+OUTPUT_SCHEMA = pa.schema([
+    pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in SCHEMA
+])
+
+
+def plain(table: pa.Table) -> pa.Table:
+    """`table` with its dictionary-encoded columns decoded to strings."""
+    return table.cast(OUTPUT_SCHEMA)
+
 
 def to_dataframe(tables: Iterable[pa.Table]) -> pd.DataFrame:
     """One DataFrame of all chunks; strings stay Arrow-backed, `time` is UTC."""
-    table = pa.concat_tables(list(tables)) if tables else SCHEMA.empty_table()
+    table = pa.concat_tables([plain(t) for t in tables]) if tables else OUTPUT_SCHEMA.empty_table()
     if table.num_rows == 0:
-        table = SCHEMA.empty_table()
+        table = OUTPUT_SCHEMA.empty_table()
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame["pid"] = frame["pid"].astype("Int64")
     frame["line"] = frame["line"].astype("int64")
@@ -62,9 +73,9 @@ def write(tables: Iterable[pa.Table], path: Path) -> int:
 
 def _write_parquet(tables: Iterable[pa.Table], path: Path) -> int:
     rows = 0
-    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(path, OUTPUT_SCHEMA, compression="zstd") as writer:
         for table in tables:
-            writer.write_table(table)
+            writer.write_table(plain(table))
             rows += table.num_rows
     return rows
 
@@ -80,13 +91,13 @@ def _write_csv(tables: Iterable[pa.Table], path: Path) -> int:
     writer = None
     try:
         for table in tables:
-            table = _text_times(table)
+            table = _text_times(plain(table))
             if writer is None:
                 writer = pacsv.CSVWriter(str(path), table.schema)
             writer.write_table(table)
             rows += table.num_rows
         if writer is None:
-            pacsv.write_csv(_text_times(SCHEMA.empty_table()), str(path))
+            pacsv.write_csv(_text_times(OUTPUT_SCHEMA.empty_table()), str(path))
     finally:
         if writer is not None:
             writer.close()
@@ -97,7 +108,7 @@ def _write_jsonl(tables: Iterable[pa.Table], path: Path) -> int:
     rows = 0
     with path.open("w", encoding="utf-8") as handle:
         for table in tables:
-            rows += _jsonl_lines(_text_times(table), handle)
+            rows += _jsonl_lines(_text_times(plain(table)), handle)
     return rows
 
 

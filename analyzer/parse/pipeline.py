@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.errors import InputError
 from analyzer.parse import fastpath
 from analyzer.parse.block import (
-    SCHEMA,
     BlockResult,
     SourceInfo,
     join_continuation,
@@ -39,9 +39,8 @@ from analyzer.parse.grammar import catalogue
 from analyzer.parse.mining import TemplateCounts
 from analyzer.parse.sources import Block, Source, expand, read_blocks
 from analyzer.parse.times import check_zone
-from analyzer.vocab.events import UNRECOGNIZED
 
-OUTPUT_ROWS = 200_000  # rows per released chunk
+OUTPUT_ROWS = 100_000  # rows per released chunk
 
 
 @dataclass
@@ -133,7 +132,8 @@ def _collect(result: BlockResult) -> BlockResult:
     """Map a worker's table file back (zero-copy) and remove the file."""
     if result.table_file is not None:
         try:
-            result.table = pa.ipc.open_file(pa.memory_map(result.table_file)).read_all()
+            with pa.OSFile(result.table_file) as source:  # one sequential read beats faulting in a map
+                result.table = pa.ipc.open_file(source).read_all()
         finally:
             os.unlink(result.table_file)
         result.table_file = None
@@ -379,12 +379,25 @@ def _release(buffered: list[pa.Table], watermark: float,
         return [], buffered
     table = pa.concat_tables(ready)
     if len(ready) > 1:
-        order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("source", "ascending"),
-                                                  ("line", "ascending")])
+        keys = pa.table({"time": table.column("time"), "source": _source_rank(table.column("source")),
+                         "line": table.column("line")})
+        order = pc.sort_indices(keys, sort_keys=[("time", "ascending"), ("source", "ascending"),
+                                                 ("line", "ascending")])
         if not _is_identity(order):
             table = table.take(order)
     chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
     return chunks, kept
+
+
+def _source_rank(column: pa.ChunkedArray) -> pa.Array:
+    """Each row's source as its rank among the source names (sorting ties between files)."""
+    names = sorted({name for chunk in column.chunks for name in chunk.dictionary.to_pylist()})
+    rank = {name: position for position, name in enumerate(names)}
+    parts = []
+    for chunk in column.chunks:
+        lookup = np.array([rank[name] for name in chunk.dictionary.to_pylist()], dtype=np.int32)
+        parts.append(lookup[chunk.indices.to_numpy(zero_copy_only=False)])
+    return pa.array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32))
 
 
 def _is_identity(order: pa.Array) -> bool:
@@ -423,11 +436,3 @@ def _total_bytes(sources: list[Source]) -> int | None:
         except OSError:
             return None
     return total
-
-
-def empty_table() -> pa.Table:
-    return SCHEMA.empty_table()
-
-
-def unrecognized_mask(table: pa.Table) -> pa.Array:
-    return pc.equal(table.column("event"), UNRECOGNIZED)
