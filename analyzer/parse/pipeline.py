@@ -15,7 +15,7 @@ import tempfile
 import time as _time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -140,18 +140,52 @@ def _collect(result: BlockResult) -> BlockResult:
     return result
 
 
+class _Pool:
+    """Worker processes plus the reading process itself, which parses too.
+
+    With `--jobs N` there are N-1 workers; the reading process hands them blocks
+    while fewer than two per worker are in flight, keeps the others, and parses
+    one itself whenever the result it needs next is not ready yet, so no process
+    waits while there is a block nobody has started.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = jobs - 1
+        self.executor = (ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
+                         if self.workers else None)
+        self.in_flight = 0
+
+    def wants_more(self) -> bool:
+        return self.executor is not None and self.in_flight < 3 * self.workers
+
+    def submit(self, block: Block, info: SourceInfo) -> Future[BlockResult]:
+        assert self.executor is not None
+        self.in_flight += 1
+        future = self.executor.submit(_parse_task_remote, block, info)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[BlockResult]) -> None:
+        self.in_flight -= 1
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+
 class _Stream:
-    """The parsed blocks of one source, in order, with a few parsed ahead."""
+    """The parsed blocks of one source, in order, with a few read ahead."""
 
     def __init__(self, index: int, source: Source, blocks: Iterator[Block], info: SourceInfo,
-                 executor: Executor | None, ahead: int) -> None:
+                 pool: _Pool | None, ahead: int) -> None:
         self.index = index
         self.source = source
         self.info = info
         self.blocks = blocks
-        self.executor = executor
+        self.pool = pool
         self.ahead = ahead
-        self.queue: deque[tuple[Block, Future[BlockResult] | BlockResult]] = deque()
+        # each entry: a block not started yet, a worker's future, or a parsed result
+        self.queue: deque[tuple[Block, Block | Future[BlockResult] | BlockResult]] = deque()
         self.last_time = -math.inf
         self.done = False
         self.first = True
@@ -173,18 +207,40 @@ class _Stream:
             block = next(self.blocks, None)
             if block is None:
                 return
-            if self.executor is None:
-                self.queue.append((block, _parse_task(block, self.info)))
+            self.queue.append((block, block))
+        if self.pool is not None:  # hand unstarted blocks to idle workers, oldest first
+            for position, (block, state) in enumerate(self.queue):
+                if not self.pool.wants_more():
+                    break
+                if isinstance(state, Block):
+                    self.queue[position] = (block, self.pool.submit(block, self.info))
+
+    def _work_instead_of_waiting(self) -> None:
+        """While the next result is with a worker, parse a later block here."""
+        while True:
+            head = self.queue[0][1]
+            if not isinstance(head, Future) or head.done():
+                return
+            for position, (block, state) in enumerate(self.queue):
+                if isinstance(state, Block):
+                    self.queue[position] = (block, _parse_task(block, self.info))
+                    self._fill()
+                    break
             else:
-                future = self.executor.submit(_parse_task_remote, block, self.info)
-                self.queue.append((block, future))
+                return
 
     def next_result(self) -> tuple[Block, BlockResult] | None:
         self._fill()
         if not self.queue:
             return None
-        block, pending = self.queue.popleft()
-        result = _collect(pending.result()) if isinstance(pending, Future) else pending
+        self._work_instead_of_waiting()
+        block, state = self.queue.popleft()
+        if isinstance(state, Block):
+            result = _parse_task(block, self.info)
+        elif isinstance(state, Future):
+            result = _collect(state.result())
+        else:
+            result = state
         self._fill()
         return block, result
 
@@ -242,12 +298,12 @@ def parse_stream(
     total = _total_bytes(sources)
     done_bytes = 0
 
-    executor: Executor | None = None
+    pool: _Pool | None = None
     if jobs > 1:
         _prepare(format)  # compiled once here, inherited by the forked workers
-        executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"))
+        pool = _Pool(jobs)
     try:
-        streams = [_open_stream(i, s, format, tz, host, executor, jobs, summary)
+        streams = [_open_stream(i, s, format, tz, host, pool, jobs, summary)
                    for i, s in enumerate(sources)]
         active = [s for s in streams if s is not None]
         buffered: list[pa.Table] = []
@@ -292,8 +348,8 @@ def parse_stream(
                     _span(summary, table)
                     yield table
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown()
         summary.seconds = _time.perf_counter() - started
 
 
@@ -306,7 +362,7 @@ def _prepare(format: str) -> None:
 
 
 def _open_stream(index: int, source: Source, format: str, tz: str | None, host: str | None,
-                 executor: Executor | None, jobs: int, summary: ParseSummary) -> _Stream | None:
+                 pool: _Pool | None, jobs: int, summary: ParseSummary) -> _Stream | None:
     blocks = read_blocks(source)
     first = next(blocks, None)
     if first is None:
@@ -329,7 +385,7 @@ def _open_stream(index: int, source: Source, format: str, tz: str | None, host: 
     info = SourceInfo(source.name, chosen, source.service, source.host or host, tz,
                       source_year(source))
     chained = _chain(first, blocks)
-    return _Stream(index, source, chained, info, executor, ahead=max(1, jobs * 2))
+    return _Stream(index, source, chained, info, pool, ahead=max(1, jobs * 3))
 
 
 def _head(source: Source) -> bytes:
