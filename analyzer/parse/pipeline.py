@@ -9,6 +9,7 @@ so memory holds about one block per source whatever the size of the input.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -154,6 +155,7 @@ class _Pool:
         self.executor = (ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
                          if self.workers else None)
         self.in_flight = 0
+        self.uncollected: set[Future[BlockResult]] = set()
 
     def wants_more(self) -> bool:
         return self.executor is not None and self.in_flight < 3 * self.workers
@@ -163,14 +165,28 @@ class _Pool:
         self.in_flight += 1
         future = self.executor.submit(_parse_task_remote, block, info)
         future.add_done_callback(self._done)
+        self.uncollected.add(future)
         return future
+
+    def collect(self, future: Future[BlockResult]) -> BlockResult:
+        self.uncollected.discard(future)
+        return _collect(future.result())
 
     def _done(self, _: Future[BlockResult]) -> None:
         self.in_flight -= 1
 
     def shutdown(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(cancel_futures=True)
+        """Stop the workers; remove the table files of results nobody collected."""
+        if self.executor is None:
+            return
+        self.executor.shutdown(cancel_futures=True)
+        for future in self.uncollected:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                name = future.result().table_file
+                if name is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(name)
+        self.uncollected.clear()
 
 
 class _Stream:
@@ -238,7 +254,8 @@ class _Stream:
         if isinstance(state, Block):
             result = _parse_task(block, self.info)
         elif isinstance(state, Future):
-            result = _collect(state.result())
+            assert self.pool is not None
+            result = self.pool.collect(state)
         else:
             result = state
         self._fill()
