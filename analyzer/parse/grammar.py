@@ -195,7 +195,6 @@ class _Compiler:
             if name not in imported.tokens:
                 raise GrammarError(f"{grammar.path.name}: %import of unknown terminal {name}")
             self.tokens[name] = imported.tokens[name]
-        self._kinds: dict[str, str] = {}
 
     # Field kinds ------------------------------------------------------------
     def kind(self, token: str) -> str:

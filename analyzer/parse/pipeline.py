@@ -9,20 +9,16 @@ so memory holds about one block per source whatever the size of the input.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 import time as _time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,15 +29,14 @@ from analyzer.parse.block import (
     SourceInfo,
     join_continuation,
     native_enabled,
-    parse_raw,
 )
 from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
 from analyzer.parse.grammar import catalogue
+from analyzer.parse.merge import in_time_order, release
 from analyzer.parse.mining import TemplateCounts
 from analyzer.parse.sources import Block, Source, expand, read_blocks
 from analyzer.parse.times import check_zone
-
-OUTPUT_ROWS = 100_000  # rows per released chunk
+from analyzer.parse.workers import Pool, parse_task
 
 
 @dataclass
@@ -97,103 +92,11 @@ def source_year(source: Source) -> int:
     return datetime.now(UTC).year
 
 
-def _parse_task(block: Block, info: SourceInfo) -> BlockResult:
-    """Read (if it is a byte range) and parse one block, in whichever process runs it."""
-    try:
-        data = block.load()
-    except OSError as exc:
-        empty = parse_raw(b"", info)
-        empty.lines = 0
-        empty.table = empty.table.slice(0, 0)
-        empty.leading = []
-        empty.problems = [f"reading stopped early ({exc.strerror or exc})"]
-        return empty
-    return parse_raw(data, info)
-
-
-_SHARED = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-
-
-def _parse_task_remote(block: Block, info: SourceInfo) -> BlockResult:
-    """`_parse_task` in a worker: the table comes back as an Arrow file the parent maps.
-
-    Pickling a block's table through the pool's pipe costs both processes a copy;
-    an IPC file in shared memory costs the worker one write and the parent nothing.
-    """
-    result = _parse_task(block, info)
-    handle, name = tempfile.mkstemp(prefix="novatrace-", suffix=".arrow", dir=_SHARED)
-    with os.fdopen(handle, "wb") as sink, pa.ipc.new_file(sink, result.table.schema) as writer:
-        writer.write_table(result.table)
-    result.table = None  # type: ignore[assignment]
-    result.table_file = name
-    return result
-
-
-def _collect(result: BlockResult) -> BlockResult:
-    """Map a worker's table file back (zero-copy) and remove the file."""
-    if result.table_file is not None:
-        try:
-            with pa.OSFile(result.table_file) as source:  # one sequential read beats faulting in a map
-                result.table = pa.ipc.open_file(source).read_all()
-        finally:
-            os.unlink(result.table_file)
-        result.table_file = None
-    return result
-
-
-class _Pool:
-    """Worker processes plus the reading process itself, which parses too.
-
-    With `--jobs N` there are N-1 workers; the reading process hands them blocks
-    while fewer than two per worker are in flight, keeps the others, and parses
-    one itself whenever the result it needs next is not ready yet, so no process
-    waits while there is a block nobody has started.
-    """
-
-    def __init__(self, jobs: int) -> None:
-        self.workers = jobs - 1
-        self.executor = (ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
-                         if self.workers else None)
-        self.in_flight = 0
-        self.uncollected: set[Future[BlockResult]] = set()
-
-    def wants_more(self) -> bool:
-        return self.executor is not None and self.in_flight < 3 * self.workers
-
-    def submit(self, block: Block, info: SourceInfo) -> Future[BlockResult]:
-        assert self.executor is not None
-        self.in_flight += 1
-        future = self.executor.submit(_parse_task_remote, block, info)
-        future.add_done_callback(self._done)
-        self.uncollected.add(future)
-        return future
-
-    def collect(self, future: Future[BlockResult]) -> BlockResult:
-        self.uncollected.discard(future)
-        return _collect(future.result())
-
-    def _done(self, _: Future[BlockResult]) -> None:
-        self.in_flight -= 1
-
-    def shutdown(self) -> None:
-        """Stop the workers; remove the table files of results nobody collected."""
-        if self.executor is None:
-            return
-        self.executor.shutdown(cancel_futures=True)
-        for future in self.uncollected:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                name = future.result().table_file
-                if name is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(name)
-        self.uncollected.clear()
-
-
 class _Stream:
     """The parsed blocks of one source, in order, with a few read ahead."""
 
     def __init__(self, index: int, source: Source, blocks: Iterator[Block], info: SourceInfo,
-                 pool: _Pool | None, ahead: int) -> None:
+                 pool: Pool | None, ahead: int) -> None:
         self.index = index
         self.source = source
         self.info = info
@@ -239,7 +142,7 @@ class _Stream:
                 return
             for position, (block, state) in enumerate(self.queue):
                 if isinstance(state, Block):
-                    self.queue[position] = (block, _parse_task(block, self.info))
+                    self.queue[position] = (block, parse_task(block, self.info))
                     self._fill()
                     break
             else:
@@ -252,7 +155,7 @@ class _Stream:
         self._work_instead_of_waiting()
         block, state = self.queue.popleft()
         if isinstance(state, Block):
-            result = _parse_task(block, self.info)
+            result = parse_task(block, self.info)
         elif isinstance(state, Future):
             assert self.pool is not None
             result = self.pool.collect(state)
@@ -298,7 +201,7 @@ def parse_stream(
     progress: Callable[[Progress], None] | None = None,
     summary: ParseSummary | None = None,
 ) -> Iterator[pa.Table]:
-    """Parse `paths` into time-ordered Arrow tables of at most OUTPUT_ROWS rows.
+    """Parse `paths` into time-ordered Arrow tables of at most merge.OUTPUT_ROWS rows.
 
     Fills `summary` (if given) as it goes; raises InputError for a missing path,
     an unknown format or time zone, before reading anything.
@@ -315,10 +218,10 @@ def parse_stream(
     total = _total_bytes(sources)
     done_bytes = 0
 
-    pool: _Pool | None = None
+    pool: Pool | None = None
     if jobs > 1:
         _prepare(format)  # compiled once here, inherited by the forked workers
-        pool = _Pool(jobs)
+        pool = Pool(jobs)
     try:
         streams = [_open_stream(i, s, format, tz, host, pool, jobs, summary)
                    for i, s in enumerate(sources)]
@@ -350,7 +253,7 @@ def parse_stream(
                         buffered.append(stream.tail)
                     rows = result.table.num_rows
                     if rows > 1:
-                        buffered.append(_in_time_order(result.table.slice(0, rows - 1)))
+                        buffered.append(in_time_order(result.table.slice(0, rows - 1)))
                     stream.tail = result.table.slice(rows - 1)
                     stream.tail_lines = result.last_continuation
                     latest = _max_time(result.table)
@@ -360,7 +263,7 @@ def parse_stream(
                     progress(Progress(done_bytes, total, summary.lines, summary.records))
             watermark = min((s.horizon for s in active), default=math.inf)
             if buffered:
-                ready, buffered = _release(buffered, watermark, final=not active)
+                ready, buffered = release(buffered, watermark, final=not active)
                 for table in ready:
                     _span(summary, table)
                     yield table
@@ -379,7 +282,7 @@ def _prepare(format: str) -> None:
 
 
 def _open_stream(index: int, source: Source, format: str, tz: str | None, host: str | None,
-                 pool: _Pool | None, jobs: int, summary: ParseSummary) -> _Stream | None:
+                 pool: Pool | None, jobs: int, summary: ParseSummary) -> _Stream | None:
     blocks = read_blocks(source)
     first = next(blocks, None)
     if first is None:
@@ -424,70 +327,6 @@ def _count(summary: ParseSummary, result: BlockResult, stream: _Stream) -> None:
     summary.recognized += result.recognized
     summary.unrecognized += sum(result.unknown.counts.values())
     summary.unknown.merge(result.unknown)
-
-
-def _in_time_order(table: pa.Table) -> pa.Table:
-    """A block's rows by time (nulls last), stable; a block read in order costs no copy."""
-    order = pc.sort_indices(table, sort_keys=[("time", "ascending"), ("line", "ascending")])
-    return table if _is_identity(order) else table.take(order)
-
-
-def _release(buffered: list[pa.Table], watermark: float,
-             final: bool) -> tuple[list[pa.Table], list[pa.Table]]:
-    """Split buffered pieces (each in time order) into rows safe to emit, merged, and the rest.
-
-    The rows of a piece at or before the watermark are a prefix of it, so what stays
-    buffered is a slice, never a copy; emitted rows are merged with one sort.
-    """
-    ready: list[pa.Table] = []
-    kept: list[pa.Table] = []
-    for piece in buffered:
-        cut = piece.num_rows if final else _rows_until(piece, watermark)
-        if cut:
-            ready.append(piece.slice(0, cut))
-        if cut < piece.num_rows:
-            kept.append(piece.slice(cut))
-    total = sum(piece.num_rows for piece in ready)
-    if total == 0 or (total < OUTPUT_ROWS // 4 and not final):
-        return [], buffered
-    table = pa.concat_tables(ready)
-    if len(ready) > 1:
-        keys = pa.table({"time": table.column("time"), "source": _source_rank(table.column("source")),
-                         "line": table.column("line")})
-        order = pc.sort_indices(keys, sort_keys=[("time", "ascending"), ("source", "ascending"),
-                                                 ("line", "ascending")])
-        if not _is_identity(order):
-            table = table.take(order)
-    chunks = [table.slice(start, OUTPUT_ROWS) for start in range(0, table.num_rows, OUTPUT_ROWS)]
-    return chunks, kept
-
-
-def _source_rank(column: pa.ChunkedArray) -> pa.Array:
-    """Each row's source as its rank among the source names (sorting ties between files)."""
-    names = sorted({name for chunk in column.chunks for name in chunk.dictionary.to_pylist()})
-    rank = {name: position for position, name in enumerate(names)}
-    parts = []
-    for chunk in column.chunks:
-        lookup = np.array([rank[name] for name in chunk.dictionary.to_pylist()], dtype=np.int32)
-        parts.append(lookup[chunk.indices.to_numpy(zero_copy_only=False)])
-    return pa.array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32))
-
-
-def _is_identity(order: pa.Array) -> bool:
-    """True when sort indices leave the rows where they are (one source, in order)."""
-    values = order.to_numpy(zero_copy_only=False)
-    return bool(len(values) == 0 or (values[0] == 0 and (values[1:] > values[:-1]).all()))
-
-
-def _rows_until(table: pa.Table, watermark: float) -> int:
-    """Number of leading rows (time-sorted, nulls last) at or before `watermark`."""
-    if math.isinf(watermark) and watermark > 0:
-        return table.num_rows
-    if math.isinf(watermark):
-        return 0
-    limit = pa.scalar(int(watermark * 1_000_000), pa.timestamp("us", tz="UTC"))
-    before = pc.less_equal(table.column("time"), limit)
-    return int(pc.sum(pc.fill_null(before, False)).as_py() or 0)
 
 
 def _span(summary: ParseSummary, table: pa.Table) -> None:

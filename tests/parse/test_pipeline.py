@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import functools
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 import analyzer
-from analyzer.parse import pipeline, sources
+from analyzer.parse import merge, pipeline, sources, workers
 
 REAL_LOGS = Path(__file__).resolve().parents[2].parent / "shared" / "real_logs"
 
 
 def worker_files() -> set[str]:
-    shared = pipeline._SHARED or Path("/tmp")
+    shared = workers._SHARED or Path(tempfile.gettempdir())
     return {p.name for p in shared.glob("novatrace-*.arrow")}
 
 
 def test_a_parallel_parse_stopped_early_leaves_no_worker_files(real_logs, monkeypatch) -> None:
     # Small blocks and chunks: many results are still with the workers at the first chunk.
-    monkeypatch.setattr(pipeline, "OUTPUT_ROWS", 1000)
+    monkeypatch.setattr(merge, "OUTPUT_ROWS", 1000)
     monkeypatch.setattr(pipeline, "read_blocks",
                         functools.partial(sources.read_blocks, block_bytes=32 * 1024))
     before = worker_files()
