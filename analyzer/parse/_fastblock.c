@@ -441,6 +441,39 @@ static int is_blank(const char *s, size_t n) {
     return 1;
 }
 
+/* Finish the open record once its continuation is known: a rule that spans lines
+   (tried when no rule matched the message alone) sees the message and its
+   continuation; then the continuation column gets the record's lines.  Returns -1
+   on memory failure, 1 when multi-line rules were tried (the match data changed). */
+static int close_record(Parser *p, Column *cols, Bytes *events, size_t records, const char *text,
+                        int open_pattern, size_t msg_start, size_t cont_start, size_t cont_end) {
+    int tried = 0;
+    if (open_pattern < 0 && cont_end > cont_start && p->n_multiline) {
+        tried = 1;
+        for (int m = 0; m < p->n_multiline; m++) {
+            int idx = p->multiline[m];
+            if (!try_pattern(p, idx, text + msg_start, cont_end - msg_start)) continue;
+            Column *f = &cols[C_FIELDS], *k = &cols[C_KEY];
+            f->data.len = (size_t)f->offsets[f->n - 1];  /* redo the record's last row */
+            f->n--;
+            k->data.len = (size_t)k->offsets[k->n - 1];
+            k->n--;
+            if (write_fields(p, &p->patterns[idx], text + msg_start, &f->data) < 0 ||
+                column_end_row(f) < 0 ||
+                write_key(p, &p->patterns[idx], text + msg_start, &k->data) < 0 ||
+                column_end_row(k) < 0)
+                return -1;
+            ((int32_t *)events->data)[records - 1] = idx;
+            break;
+        }
+    }
+    Column *c = &cols[C_CONTINUATION];
+    if (cont_end > cont_start && bytes_put(&c->data, text + cont_start, cont_end - cont_start) < 0)
+        return -1;
+    if (column_end_row(c) < 0) return -1;
+    return tried;
+}
+
 static PyObject *Parser_parse(Parser *p, PyObject *args) {
     Py_buffer view;
     if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
@@ -476,33 +509,12 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             }
         }
         if (matched >= 0) {
-            if (open) {  /* close the previous record's continuation */
-                if (open_pattern < 0 && cont_end > cont_start && p->n_multiline) {
-                    /* rules spanning lines see the message and its continuation */
-                    size_t n = cont_end - msg_start;
-                    for (int m = 0; m < p->n_multiline; m++) {
-                        int idx = p->multiline[m];
-                        if (try_pattern(p, idx, text + msg_start, n)) {
-                            Column *f = &cols[C_FIELDS], *k = &cols[C_KEY];
-                            f->data.len = (size_t)f->offsets[f->n - 1];  /* redo the last row */
-                            f->n--;
-                            k->data.len = (size_t)k->offsets[k->n - 1];
-                            k->n--;
-                            if (write_fields(p, &p->patterns[idx], text + msg_start, &f->data) < 0 ||
-                                column_end_row(f) < 0 ||
-                                write_key(p, &p->patterns[idx], text + msg_start, &k->data) < 0 ||
-                                column_end_row(k) < 0) failed = 1;
-                            ((int32_t *)events.data)[records - 1] = idx;
-                            break;
-                        }
-                    }
-                    /* the match data of the new line's layout was overwritten: match again */
-                    run(p->layouts[matched].code, p->layouts[matched].jit, line, len, p->match);
-                }
-                if (cont_end > cont_start &&
-                    bytes_put(&cols[C_CONTINUATION].data, text + cont_start, cont_end - cont_start) < 0)
-                    failed = 1;
-                if (column_end_row(&cols[C_CONTINUATION]) < 0) failed = 1;
+            if (open) {  /* close the previous record */
+                int rc = close_record(p, cols, &events, records, text, open_pattern, msg_start,
+                                      cont_start, cont_end);
+                if (rc < 0) failed = 1;
+                /* a rule spanning lines was tried: the new line's layout match is lost */
+                if (rc > 0) run(p->layouts[matched].code, p->layouts[matched].jit, line, len, p->match);
             } else {
                 first_record = (Py_ssize_t)pos;
             }
@@ -587,31 +599,9 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         if (!nl) break;
         pos = end + 1;
     }
-    if (!failed && open) {
-        if (open_pattern < 0 && cont_end > cont_start && p->n_multiline) {
-            size_t n = cont_end - msg_start;
-            for (int m = 0; m < p->n_multiline; m++) {
-                int idx = p->multiline[m];
-                if (try_pattern(p, idx, text + msg_start, n)) {
-                    Column *f = &cols[C_FIELDS], *k = &cols[C_KEY];
-                    f->data.len = (size_t)f->offsets[f->n - 1];
-                    f->n--;
-                    k->data.len = (size_t)k->offsets[k->n - 1];
-                    k->n--;
-                    if (write_fields(p, &p->patterns[idx], text + msg_start, &f->data) < 0 ||
-                        column_end_row(f) < 0 ||
-                        write_key(p, &p->patterns[idx], text + msg_start, &k->data) < 0 ||
-                        column_end_row(k) < 0) failed = 1;
-                    ((int32_t *)events.data)[records - 1] = idx;
-                    break;
-                }
-            }
-        }
-        if (cont_end > cont_start &&
-            bytes_put(&cols[C_CONTINUATION].data, text + cont_start, cont_end - cont_start) < 0)
-            failed = 1;
-        if (column_end_row(&cols[C_CONTINUATION]) < 0) failed = 1;
-    }
+    if (!failed && open &&
+        close_record(p, cols, &events, records, text, open_pattern, msg_start, cont_start, cont_end) < 0)
+        failed = 1;
 
     PyObject *result = NULL;
     if (failed) {

@@ -62,3 +62,19 @@ def test_a_suffix_of_a_debug_line_is_found_whatever_the_message_holds(tmp_path, 
     native, python = both(path, monkeypatch)
     assert native["message"].iloc[0] == "Running x.py:3 for {{(pid=1) a b.py:2}} and more"
     pd.testing.assert_frame_equal(comparable(native), comparable(python))
+
+
+def test_a_rule_spanning_lines_matches_in_both_parsers(tmp_path, monkeypatch) -> None:
+    # oslo.concurrency's ProcessExecutionError: one record, the command on the lines below.
+    text = ("2016-06-28 13:56:14.597 30596 WARNING oslo_concurrency.processutils [req-c35 u p] "
+            "u'Unexpected error while running command.'\n"
+            "command: u'qemu-img info /var/lib/nova/instances/x/disk'\nexit code: 1\nstdout: u''\n"
+            "stderr: u'qemu-img: Could not open'\n"
+            "2016-06-28 13:56:15.597 30596 INFO nova.compute.manager [-] Pausing\n")
+    path = tmp_path / "nova-compute.log"
+    path.write_text(text)
+    native, python = both(path, monkeypatch)
+    assert native["event"].tolist() == ["cmd_error", "pause_start"]
+    fields = json.loads(native["fields"].iloc[0])
+    assert (fields["exit_code"], fields["tool"], fields["subcommand"]) == (1, "qemu-img", "info")
+    pd.testing.assert_frame_equal(comparable(native), comparable(python))
