@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analyzer.errors import GrammarError, InputError, NovatraceError, OutputError
-from analyzer.parse.frame import to_dataframe, write
+from analyzer.parse.frame import plain, to_dataframe, write
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
 
 __all__ = [
@@ -51,7 +51,8 @@ def parse_logs(
         paths = [paths]
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
-    return to_dataframe(list(stream))
+    # decoded chunk by chunk while the parse runs, not all at the end
+    return to_dataframe([plain(table) for table in stream])
 
 
 def parse_to_file(

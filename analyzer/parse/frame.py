@@ -35,11 +35,15 @@ def plain(table: pa.Table) -> pa.Table:
 
 
 def to_dataframe(tables: Iterable[pa.Table]) -> pd.DataFrame:
-    """One DataFrame of all chunks; strings stay Arrow-backed, `time` is UTC."""
-    table = pa.concat_tables([plain(t) for t in tables]) if tables else OUTPUT_SCHEMA.empty_table()
-    if table.num_rows == 0:
-        table = OUTPUT_SCHEMA.empty_table()
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    """One DataFrame of all chunks; text columns stay Arrow strings, `time` is UTC.
+
+    Text columns are `pd.ArrowDtype(pa.string())` (shown as `string[pyarrow]`): the
+    parser's Arrow arrays become the DataFrame's without a copy, and they behave as
+    pandas strings do (`==`, `+`, `.str`, `isna`).
+    """
+    chunks = [plain(t) for t in tables]
+    table = pa.concat_tables(chunks) if chunks else OUTPUT_SCHEMA.empty_table()
+    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
     frame["pid"] = frame["pid"].astype("Int64")
     frame["line"] = frame["line"].astype("int64")
     return frame
