@@ -111,6 +111,8 @@ class _Stream:
         self.tail: pa.Table | None = None  # last record parsed, held for continuations
         self.tail_lines: list[str] = []  # its raw continuation lines so far
         self.lines_before = 0  # lines of this source in the blocks already handled
+        self.records = 0
+        self.forced = False  # format given with --format, not detected
 
     @property
     def horizon(self) -> float:
@@ -234,11 +236,16 @@ def parse_stream(
                 active.remove(stream)
                 if stream.tail is not None:
                     buffered.append(stream.tail)
+                if stream.forced and stream.records == 0 and stream.lines_before:
+                    stream.source.warnings.append(
+                        f"{stream.source.name}: no line has the {stream.info.format} record layout "
+                        f"(--format {stream.info.format}); its lines are counted as malformed")
                 summary.warnings += stream.source.warnings
                 summary.formats[stream.source.name] = stream.info.format
             else:
                 block, result = item
                 _count(summary, result, stream)
+                stream.records += result.records
                 _renumber(result, stream)
                 done_bytes += block.size + 1
                 if result.leading:
@@ -305,7 +312,9 @@ def _open_stream(index: int, source: Source, format: str, tz: str | None, host: 
     info = SourceInfo(source.name, chosen, source.service, source.host or host, tz,
                       source_year(source))
     chained = _chain(first, blocks)
-    return _Stream(index, source, chained, info, pool, ahead=max(1, jobs * 3))
+    stream = _Stream(index, source, chained, info, pool, ahead=max(1, jobs * 3))
+    stream.forced = format != "auto"
+    return stream
 
 
 def _head(source: Source) -> bytes:

@@ -206,3 +206,13 @@ def test_lines_before_the_first_record_are_malformed_and_the_rest_parse(write_lo
     assert summary.malformed == 2
     assert summary.records == 1
     assert frame["continuation"].tolist() == ["  a continuation line"]
+
+
+def test_a_forced_format_that_matches_no_line_is_reported(novatrace, real_logs):
+    merged = real_logs / "kilo_live_migration" / "mergedlogs-compute.log"
+
+    result = novatrace("parse", merged, "--format", "oslo")
+
+    assert result.exit_code == 0
+    assert any("no line has the oslo record layout (--format oslo)" in w for w in warnings_of(result))
+    assert "0 records" in result.stderr
