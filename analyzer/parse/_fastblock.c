@@ -15,6 +15,7 @@
 #include <Python.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +81,12 @@ typedef struct {
     int context_jit;
     int context_column[8];  /* per context group: output column or -1 */
     int context_groups;
-    pcre2_match_data *match;
+    int max_groups;
 } Parser;
+
+/* Match data of the parse running on this thread: parse() releases the GIL, so
+   blocks can be parsed on several threads with one Parser. */
+static _Thread_local pcre2_match_data *tls_match;
 
 /* ------------------------------------------------------------------ buffers */
 
@@ -225,26 +230,36 @@ static int json_int(Bytes *out, const char *s, size_t n) {
     return bytes_put(out, s + i, n - i);
 }
 
+/* A DECIMAL field as Python's repr(float(text)) writes it: the shortest digits that
+   read back to the same double, fixed notation for exponents -4..15. */
 static int json_float(Bytes *out, const char *s, size_t n) {
-    char buf[64];
-    if (n >= sizeof buf) return json_string(out, s, n);
+    char buf[64], text[64];
+    if (n == 0 || n >= sizeof buf) return json_string(out, s, n);
     memcpy(buf, s, n);
     buf[n] = 0;
-    double value = PyOS_string_to_double(buf, NULL, NULL);
-    if (value == -1.0 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return json_string(out, s, n);
+    char *end;
+    double value = strtod(buf, &end);
+    if (end != buf + n || !isfinite(value)) return json_string(out, s, n);
+    int digits_needed = 17;
+    for (int p = 1; p <= 17; p++) {
+        snprintf(text, sizeof text, "%.*e", p - 1, value);
+        if (strtod(text, NULL) == value) { digits_needed = p; break; }
     }
-    char *text = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (!text) return -1;
-    int rc = bytes_put(out, text, strlen(text));
-    PyMem_Free(text);
-    return rc;
+    snprintf(text, sizeof text, "%.*e", digits_needed - 1, value);
+    int exponent = atoi(strchr(text, 'e') + 1);
+    if (exponent >= -4 && exponent < 16) {
+        int decimals = digits_needed - 1 - exponent;
+        snprintf(text, sizeof text, "%.*f", decimals > 0 ? decimals : 1, value);
+    } else if (digits_needed == 1) {  /* "1e+16", not "1.e+16" */
+        snprintf(text, sizeof text, "%.0e", value);
+    }
+    return bytes_put(out, text, strlen(text));
 }
 
 /* Fields of a successful event match, as a JSON object; nothing when it has none. */
 static int write_fields(Parser *p, Pattern *pattern, const char *s, Bytes *out) {
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->match);
+    (void)p;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(tls_match);
     int written = 0;
     for (int g = 1; g <= pattern->groups; g++) {
         if (ov[2 * g] == PCRE2_UNSET) continue;
@@ -354,7 +369,8 @@ static int iso_micros(const char *s, size_t n, int64_t *out) {
 
 /* The derivation key: raw values of the pattern's `derive` groups, NUL-separated. */
 static int write_key(Parser *p, Pattern *pattern, const char *s, Bytes *out) {
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->match);
+    (void)p;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(tls_match);
     for (int k = 0; k < pattern->n_derive; k++) {
         int g = pattern->derive[k];
         if (k && bytes_put(out, "", 1) < 0) return -1;
@@ -384,7 +400,7 @@ static int try_pattern(Parser *p, int index, const char *s, size_t n) {
     Pattern *pattern = &p->patterns[index];
     if (pattern->needle && (size_t)pattern->needle_len > n) return 0;
     if (pattern->needle && !memmem(s, n, pattern->needle, (size_t)pattern->needle_len)) return 0;
-    return run(pattern->code, pattern->jit, s, n, p->match) > 0;
+    return run(pattern->code, pattern->jit, s, n, tls_match) > 0;
 }
 
 /* The event pattern a message matches, or -1. */
@@ -426,13 +442,13 @@ static size_t strip_suffix(Parser *p, const char *line, size_t ms, size_t me) {
             if ((unsigned char)line[i - 1] == (unsigned char)p->suffix_first) starts[found++] = i - 1;
         for (int k = found - 1; k >= 0; k--) {
             size_t at = starts[k];
-            if (run(p->suffix, p->suffix_jit, line + at, me - at, p->match) > 0) return at;
+            if (run(p->suffix, p->suffix_jit, line + at, me - at, tls_match) > 0) return at;
         }
         return me;
     }
     size_t from = me - ms > SUFFIX_WINDOW ? me - SUFFIX_WINDOW : ms;
-    int rc = run(p->suffix_search, p->suffix_search_jit, line + from, me - from, p->match);
-    return rc > 0 ? from + pcre2_get_ovector_pointer(p->match)[0] : me;
+    int rc = run(p->suffix_search, p->suffix_search_jit, line + from, me - from, tls_match);
+    return rc > 0 ? from + pcre2_get_ovector_pointer(tls_match)[0] : me;
 }
 
 static int is_blank(const char *s, size_t n) {
@@ -488,12 +504,16 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         if (column_init(&cols[i], rows_hint) < 0) failed = 1;
 
     size_t line_no = 0, records = 0, longest = 0;
+    pcre2_match_data *match = pcre2_match_data_create((uint32_t)p->max_groups + 1, NULL);
+    if (!match) failed = 1;
     Py_ssize_t first_record = -1;  /* byte offset of the first record's line */
     /* The open record: where its continuation starts and ends (last non-blank line). */
     size_t cont_start = 0, cont_end = 0, msg_start = 0, msg_end = 0;
     int open = 0, open_pattern = -1;
     Py_ssize_t last_cont_start = -1;
 
+    Py_BEGIN_ALLOW_THREADS
+    tls_match = match;
     size_t pos = 0;
     while (!failed && pos <= size) {
         const char *nl = memchr(text + pos, '\n', size - pos);
@@ -503,7 +523,7 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
         if (len > longest) longest = len;
         int matched = -1;
         for (int l = 0; l < p->n_layouts; l++) {
-            if (run(p->layouts[l].code, p->layouts[l].jit, line, len, p->match) > 0) {
+            if (run(p->layouts[l].code, p->layouts[l].jit, line, len, tls_match) > 0) {
                 matched = l;
                 break;
             }
@@ -514,12 +534,12 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
                                       cont_start, cont_end);
                 if (rc < 0) failed = 1;
                 /* a rule spanning lines was tried: the new line's layout match is lost */
-                if (rc > 0) run(p->layouts[matched].code, p->layouts[matched].jit, line, len, p->match);
+                if (rc > 0) run(p->layouts[matched].code, p->layouts[matched].jit, line, len, tls_match);
             } else {
                 first_record = (Py_ssize_t)pos;
             }
             Layout *layout = &p->layouts[matched];
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->match);
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(tls_match);
             size_t spans[N_COLUMNS][2];
             for (int c = 0; c < N_COLUMNS; c++) spans[c][0] = spans[c][1] = 0;
             for (int g = 1; g <= layout->groups; g++) {
@@ -556,8 +576,8 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
             /* context block */
             size_t cs = spans[C_CONTEXT][0], ce = spans[C_CONTEXT][1];
             size_t ctx[4][2] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
-            if (ce > cs && run(p->context, p->context_jit, line + cs, ce - cs, p->match) > 0) {
-                PCRE2_SIZE *cv = pcre2_get_ovector_pointer(p->match);
+            if (ce > cs && run(p->context, p->context_jit, line + cs, ce - cs, tls_match) > 0) {
+                PCRE2_SIZE *cv = pcre2_get_ovector_pointer(tls_match);
                 for (int g = 1; g <= p->context_groups && g < 8; g++) {
                     int c = p->context_column[g - 1];
                     if (c >= C_REQUEST_ID && c <= C_PROJECT_ID && cv[2 * g] != PCRE2_UNSET) {
@@ -602,6 +622,9 @@ static PyObject *Parser_parse(Parser *p, PyObject *args) {
     if (!failed && open &&
         close_record(p, cols, &events, records, text, open_pattern, msg_start, cont_start, cont_end) < 0)
         failed = 1;
+    tls_match = NULL;
+    Py_END_ALLOW_THREADS
+    if (match) pcre2_match_data_free(match);
 
     PyObject *result = NULL;
     if (failed) {
@@ -763,8 +786,7 @@ static int Parser_init(Parser *p, PyObject *args, PyObject *Py_UNUSED(kwds)) {
     }
     if (read_int_list(wildcards, &p->wildcards, &p->n_wildcards) < 0) return -1;
     if (read_int_list(multiline, &p->multiline, &p->n_multiline) < 0) return -1;
-    p->match = pcre2_match_data_create((uint32_t)max_groups + 1, NULL);
-    if (!p->match) { PyErr_NoMemory(); return -1; }
+    p->max_groups = max_groups;
     return 0;
 }
 
@@ -792,7 +814,6 @@ static void Parser_dealloc(Parser *p) {
     if (p->suffix) pcre2_code_free(p->suffix);
     if (p->suffix_search) pcre2_code_free(p->suffix_search);
     if (p->context) pcre2_code_free(p->context);
-    if (p->match) pcre2_match_data_free(p->match);
     Py_TYPE(p)->tp_free((PyObject *)p);
 }
 

@@ -1,7 +1,7 @@
 """Runs a parse: sources -> blocks -> (parallel) block parsing -> one time-ordered stream.
 
-Blocks are parsed in worker processes when `jobs > 1`; results come back as Arrow
-tables, cheap to pass between processes.  The stream is merged across files by
+Blocks are parsed by workers when `jobs > 1` (threads with the native parser,
+processes without; see workers.py), and by the reading thread itself.  The stream is merged across files by
 time as os-log-merger does: the next block is always read from the source that is
 furthest behind, and rows are released once no unread block can come before them,
 so memory holds about one block per source whatever the size of the input.
@@ -223,7 +223,7 @@ def parse_stream(
     pool: Pool | None = None
     if jobs > 1:
         _prepare(format)  # compiled once here, inherited by the forked workers
-        pool = Pool(jobs)
+        pool = Pool(jobs, threads=native_enabled())
     try:
         streams = [_open_stream(i, s, format, tz, host, pool, jobs, summary)
                    for i, s in enumerate(sources)]
@@ -281,7 +281,7 @@ def parse_stream(
 
 
 def _prepare(format: str) -> None:
-    """Compile the grammar (and the native parsers) before workers are forked."""
+    """Compile the grammar (and the native parsers) before workers start or are forked."""
     catalogue()
     if native_enabled():
         for name in (FORMATS if format == "auto" else [format]):

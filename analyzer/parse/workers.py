@@ -1,8 +1,12 @@
-"""Parsing blocks in worker processes, and getting their tables back cheaply.
+"""Parsing blocks on several cores: threads with the native parser, else processes.
 
-A worker parses a block (reading its byte range itself) and leaves the table as an
-Arrow file in shared memory; the reading process maps it back.  Pickling a block's
-table through the pool's pipe would cost both processes a copy.
+The native parser releases the GIL while it splits a block, and most of the Arrow
+work after it does too, so with it `--jobs N` runs N-1 worker threads beside the
+reading thread: no copies between processes.  The pure-Python parser holds the GIL,
+so without the native parser the workers are processes; each parses a block
+(reading its byte range itself) and leaves the table as an Arrow file in shared
+memory, which the reading process reads back (pickling it through the pool's pipe
+would cost both processes a copy).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -65,38 +69,41 @@ def collect_table(result: BlockResult) -> BlockResult:
 
 
 class Pool:
-    """Worker processes plus the reading process itself, which parses too.
+    """Workers (threads or processes) plus the reading thread itself, which parses too.
 
-    With `--jobs N` there are N-1 workers; the reading process hands them blocks
-    while fewer than two per worker are in flight, keeps the others, and parses
-    one itself whenever the result it needs next is not ready yet, so no process
-    waits while there is a block nobody has started.
+    With `--jobs N` there are N-1 workers; the reading thread hands them blocks
+    while fewer than three per worker are unfinished, keeps the others, and parses
+    one itself whenever the result it needs next is not ready yet, so nobody waits
+    while there is a block nobody has started.
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, threads: bool) -> None:
         self.workers = jobs - 1
-        self.executor = (ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
-                         if self.workers else None)
-        self.in_flight = 0
+        self.threads = threads
+        self.executor: Executor | None = None
+        if self.workers and threads:
+            self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="novatrace")
+        elif self.workers:
+            self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("fork"))
         self.uncollected: set[Future[BlockResult]] = set()
 
     def wants_more(self) -> bool:
-        return self.executor is not None and self.in_flight < 3 * self.workers
+        """Whether a worker would be idle soon: fewer than three blocks each unfinished."""
+        if self.executor is None:
+            return False
+        unfinished = sum(1 for future in self.uncollected if not future.done())
+        return unfinished < 3 * self.workers
 
     def submit(self, block: Block, info: SourceInfo) -> Future[BlockResult]:
         assert self.executor is not None
-        self.in_flight += 1
-        future = self.executor.submit(_parse_task_remote, block, info)
-        future.add_done_callback(self._done)
+        task = parse_task if self.threads else _parse_task_remote
+        future = self.executor.submit(task, block, info)
         self.uncollected.add(future)
         return future
 
     def collect(self, future: Future[BlockResult]) -> BlockResult:
         self.uncollected.discard(future)
         return collect_table(future.result())
-
-    def _done(self, _: Future[BlockResult]) -> None:
-        self.in_flight -= 1
 
     def shutdown(self) -> None:
         """Stop the workers; remove the table files of results nobody collected."""

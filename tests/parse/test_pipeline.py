@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import analyzer
 from analyzer.parse import merge, pipeline, sources, workers
@@ -20,7 +21,9 @@ def worker_files() -> set[str]:
 
 
 def test_a_parallel_parse_stopped_early_leaves_no_worker_files(real_logs, monkeypatch) -> None:
-    # Small blocks and chunks: many results are still with the workers at the first chunk.
+    # Worker processes (the Python parser's) leave their tables as files; small blocks
+    # and chunks leave many results with the workers at the first chunk.
+    monkeypatch.setenv("NOVATRACE_PURE_PYTHON", "1")
     monkeypatch.setattr(merge, "OUTPUT_ROWS", 1000)
     monkeypatch.setattr(pipeline, "read_blocks",
                         functools.partial(sources.read_blocks, block_bytes=32 * 1024))
@@ -31,7 +34,10 @@ def test_a_parallel_parse_stopped_early_leaves_no_worker_files(real_logs, monkey
     assert worker_files() == before
 
 
-def test_three_jobs_give_the_same_events_as_one(real_logs) -> None:
+@pytest.mark.parametrize("pure", [False, True], ids=["threads (native)", "processes (python)"])
+def test_three_jobs_give_the_same_events_as_one(real_logs, monkeypatch, pure) -> None:
+    if pure:
+        monkeypatch.setenv("NOVATRACE_PURE_PYTHON", "1")
     one = analyzer.parse_logs([real_logs / "kilo_live_migration"], jobs=1)
     three = analyzer.parse_logs([real_logs / "kilo_live_migration"], jobs=3)
     pd.testing.assert_frame_equal(one, three)
