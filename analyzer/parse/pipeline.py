@@ -1,10 +1,11 @@
 """Runs a parse: sources -> blocks -> (parallel) block parsing -> one time-ordered stream.
 
 Blocks are parsed by workers when `jobs > 1` (threads with the native parser,
-processes without; see workers.py), and by the reading thread itself.  The stream is merged across files by
-time as os-log-merger does: the next block is always read from the source that is
-furthest behind, and rows are released once no unread block can come before them,
-so memory holds about one block per source whatever the size of the input.
+processes without; see workers.py), and by the reading thread itself.  The
+stream is merged across files by time as os-log-merger does: the next block is
+always read from the source that is furthest behind, and rows are released once
+no unread block can come before them (merge.py), so memory holds about one block
+per source whatever the size of the input.
 """
 
 from __future__ import annotations
