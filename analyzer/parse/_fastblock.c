@@ -231,7 +231,9 @@ static int json_int(Bytes *out, const char *s, size_t n) {
 }
 
 /* A DECIMAL field as Python's repr(float(text)) writes it: the shortest digits that
-   read back to the same double, fixed notation for exponents -4..15. */
+   read back to the same double, fixed notation for exponents -4..15.  Log values
+   carry few digits, so 15 significant digits almost always read back; the zeros
+   that pads them are dropped. */
 static int json_float(Bytes *out, const char *s, size_t n) {
     char buf[64], text[64];
     if (n == 0 || n >= sizeof buf) return json_string(out, s, n);
@@ -240,18 +242,24 @@ static int json_float(Bytes *out, const char *s, size_t n) {
     char *end;
     double value = strtod(buf, &end);
     if (end != buf + n || !isfinite(value)) return json_string(out, s, n);
-    int digits_needed = 17;
-    for (int p = 1; p <= 17; p++) {
-        snprintf(text, sizeof text, "%.*e", p - 1, value);
-        if (strtod(text, NULL) == value) { digits_needed = p; break; }
+    int precision = 15;
+    for (; precision < 17; precision++) {
+        snprintf(text, sizeof text, "%.*e", precision - 1, value);
+        if (strtod(text, NULL) == value) break;
     }
-    snprintf(text, sizeof text, "%.*e", digits_needed - 1, value);
-    int exponent = atoi(strchr(text, 'e') + 1);
+    if (precision == 17) snprintf(text, sizeof text, "%.16e", value);
+    char *mark = strchr(text, 'e');
+    int exponent = atoi(mark + 1);
+    int digits = 0;
+    char *last = mark;
+    while (last > text && last[-1] == '0') last--;  /* padding zeros of the mantissa */
+    for (char *c = text; c < last; c++) digits += *c >= '0' && *c <= '9';
+    if (digits == 0) digits = 1;
     if (exponent >= -4 && exponent < 16) {
-        int decimals = digits_needed - 1 - exponent;
+        int decimals = digits - 1 - exponent;
         snprintf(text, sizeof text, "%.*f", decimals > 0 ? decimals : 1, value);
-    } else if (digits_needed == 1) {  /* "1e+16", not "1.e+16" */
-        snprintf(text, sizeof text, "%.0e", value);
+    } else {
+        snprintf(text, sizeof text, "%.*e", digits - 1, value);
     }
     return bytes_put(out, text, strlen(text));
 }
