@@ -358,8 +358,8 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
     fields = _apply(fields, derived_fields)
     traceback_events, traceback_fields = enrich.tracebacks(
         message, level, columns["pid"], columns["logger"], columns["continuation"], fields)
-    events = _patch(events, traceback_events)
-    fields = _patch(fields, traceback_fields)
+    events = _apply(events, _rows_of(traceback_events))
+    fields = _apply(fields, _rows_of(traceback_fields))
 
     instance = pc.coalesce(_nullable(columns["instance"]), _apply(pa.nulls(count, pa.string()), hints))
     service = enrich.services(info.service, columns["source_file"], columns["alias"],
@@ -431,15 +431,12 @@ def _apply(values: pa.Array, updates: enrich.Updates) -> pa.Array:
     return pc.replace_with_mask(values, pa.array(mask), replacements.take(pa.array(order)))
 
 
-def _patch(values: pa.Array, updates: dict[int, str]) -> pa.Array:
-    """`values` with the rows in `updates` replaced."""
+def _rows_of(updates: dict[int, str]) -> enrich.Updates:
+    """A row -> value dict as one (rows, values) part for `_apply`."""
     if not updates:
-        return values
-    mask = np.zeros(len(values), dtype=bool)
+        return []
     rows = sorted(updates)
-    mask[rows] = True
-    return pc.replace_with_mask(values, pa.array(mask), pa.array([updates[r] for r in rows],
-                                                                 type=pa.string()))
+    return [(np.array(rows, dtype=np.int64), pa.array([updates[r] for r in rows], type=pa.string()))]
 
 
 def _count_unknown(counts: TemplateCounts, events: pa.Array, codes: np.ndarray,

@@ -44,5 +44,3 @@ COLUMNS = (
     "continuation",
 )
 """Columns of `analyzer.parse_logs` and of every file `novatrace parse -o` writes."""
-
-SERVICES = ("nova-api", "nova-scheduler", "nova-conductor", "nova-compute", "other")
