@@ -58,6 +58,8 @@ SCHEMA = pa.schema(
 assert tuple(SCHEMA.names) == COLUMNS
 
 _NULL_STRING = pa.scalar(None, pa.string())
+_WARNING_LEVELS = pa.array(["WARNING", "WARN"])
+_ERROR_LEVELS = pa.array(["ERROR", "CRITICAL", "TRACE"])
 
 
 @dataclass(frozen=True)
@@ -346,12 +348,11 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
     pattern_index = np.where(split.patterns < 0, len(cat.patterns), split.patterns)
     events = pc.take(names, pa.array(pattern_index, type=pa.int32()))
     unmatched = split.patterns < 0
-    if unmatched.any():
-        levels = level.to_numpy(zero_copy_only=False)
-        generic = np.full(count, UNRECOGNIZED, dtype=object)
-        generic[np.isin(levels, ("WARNING", "WARN"))] = WARNING
-        generic[np.isin(levels, ("ERROR", "CRITICAL", "TRACE"))] = ERROR
-        events = pc.if_else(pa.array(unmatched), pa.array(generic, type=pa.string()), events)
+    if unmatched.any():  # Arrow kernels, not object arrays: they run without the GIL
+        generic = pc.if_else(
+            pc.is_in(level, _WARNING_LEVELS), WARNING,
+            pc.if_else(pc.is_in(level, _ERROR_LEVELS), ERROR, UNRECOGNIZED))
+        events = pc.if_else(pa.array(unmatched), generic, events)
     fields = _nullable(split.fields)
 
     derived_fields, hints = enrich.derived(split.patterns, fields, split.keys, cat.patterns)

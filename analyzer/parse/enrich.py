@@ -149,6 +149,45 @@ Updates = list[tuple[np.ndarray, pa.Array]]
 """Row replacements for a column: (rows, new values) pairs, each pair's rows ascending."""
 
 
+# What `fields` adds per distinct input, shared by the rules and blocks of one parse
+# that have the same inputs (`Running cmd` and its `CMD … returned` carry the same
+# command line); emptied when full and when a parse starts.  Only whole entries are
+# stored, so threads may share it.
+_MEMO: dict[tuple[object, ...], tuple[str, str | None, frozenset[str]]] = {}
+_MEMO_LIMIT = 100_000
+
+
+def forget_derived() -> None:
+    """Empty the memo of derived fields (a new parse starts)."""
+    _MEMO.clear()
+
+
+def _memo_class(rule) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    """What besides the raw key values decides `fields`' result for `rule`."""
+    names = derive_inputs(rule)
+    event = rule.event if rule.event in _ENRICHED_EVENTS else ""
+    return (event, names, tuple(rule.kinds[name] for name in names))
+
+
+def _derive_one(rule, names: tuple[str, ...], key: str,  # type: ignore[no-untyped-def]
+                memo_class: tuple[object, ...]) -> tuple[str, str | None, frozenset[str]]:
+    """(JSON suffix, instance hint, names added) of one distinct key, memoized."""
+    memo_key = (memo_class, key)
+    known = _MEMO.get(memo_key)
+    if known is not None:
+        return known
+    given = {name: _typed(rule, name, value)
+             for name, value in zip(names, key.split("\x00") if names else [], strict=True) if value}
+    added = {k: v for k, v in fields(rule.event, dict(given)).items() if k not in given}
+    hint = added.get("instance")
+    entry = ("," + dumps(added)[1:] if added else "", hint if isinstance(hint, str) else None,
+             frozenset(added))
+    if len(_MEMO) >= _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO[memo_key] = entry
+    return entry
+
+
 def derived(patterns: np.ndarray, field_json: pa.Array, keys: pa.Array | None,
             rules: list) -> tuple[Updates, Updates]:
     """Derived fields for the records whose rule needs them (see `fields`).
@@ -156,8 +195,8 @@ def derived(patterns: np.ndarray, field_json: pa.Array, keys: pa.Array | None,
     Returns updates of the fields JSON, and the instances the fields name (API
     paths, `Lifecycle event N on VM <uuid>`, 409 refusals …).  What `fields` adds
     depends only on a rule's `derive_inputs`, whose raw values the parser put in
-    `keys`; so per rule and distinct key `fields` runs once, and what it adds is
-    appended to each row's JSON text.
+    `keys`; so per distinct key `fields` runs once (see `_MEMO`), and what it adds
+    is appended to each row's JSON text.
     """
     field_updates: Updates = []
     hint_updates: Updates = []
@@ -170,18 +209,13 @@ def derived(patterns: np.ndarray, field_json: pa.Array, keys: pa.Array | None,
         if len(rows) == 0:
             continue
         names = derive_inputs(rule)
+        memo_class = _memo_class(rule)
         texts = pc.take(field_json, pa.array(rows))
         groups = pc.dictionary_encode(pc.fill_null(pc.take(keys, pa.array(rows)), ""))
-        suffixes, group_hints, clashes = [], [], []
-        for key in groups.dictionary.to_pylist():
-            raw = key.split("\x00") if names else []
-            given = {name: _typed(rule, name, value)
-                     for name, value in zip(names, raw, strict=True) if value}
-            added = {k: v for k, v in fields(rule.event, dict(given)).items() if k not in given}
-            hint = added.get("instance")
-            suffixes.append("," + dumps(added)[1:] if added else "")
-            group_hints.append(hint if isinstance(hint, str) else None)
-            clashes.append(any(name in rule.kinds for name in added))
+        entries = [_derive_one(rule, names, key, memo_class) for key in groups.dictionary.to_pylist()]
+        suffixes = [suffix for suffix, _, _ in entries]
+        group_hints = [hint for _, hint, _ in entries]
+        clashes = [not added.isdisjoint(rule.kinds) for _, _, added in entries]
         codes = groups.indices.to_numpy(zero_copy_only=False)
         if any(clashes):  # it would replace a value the rule captured: do those rows in full
             clash_rows = np.array(clashes)[codes]

@@ -31,6 +31,7 @@ from analyzer.parse.block import (
     join_continuation,
     native_enabled,
 )
+from analyzer.parse.enrich import forget_derived
 from analyzer.parse.formats import FORMAT_CHOICES, FORMATS, detect
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.merge import in_time_order, release
@@ -215,6 +216,7 @@ def parse_stream(
         raise InputError(f"--jobs must be at least 1, not {jobs}")
     check_zone(tz)
     sources = expand(paths)
+    forget_derived()
     summary = summary if summary is not None else ParseSummary()
     summary.files = len(sources)
     started = _time.perf_counter()
