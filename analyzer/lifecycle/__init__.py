@@ -1,0 +1,165 @@
+"""Rebuild each instance's lifecycle and check its operations against the flow specs.
+
+    parse stream -> records.collect (steps, observations, problems)
+                 -> correlate (operations per instance, by request id, then time)
+                 -> machine.Checker (steps, deviations, states)
+                 -> durations (stats, slow)
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from analyzer.errors import InputError
+from analyzer.lifecycle import deviations as dv
+from analyzer.lifecycle import durations
+from analyzer.lifecycle.correlate import correlate
+from analyzer.lifecycle.machine import Checked, Checker, InstanceStory
+from analyzer.lifecycle.matching import step_events
+from analyzer.lifecycle.records import InputFacts, collect
+from analyzer.parse.grammar import catalogue
+from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
+from analyzer.vocab.events import GENERIC_EVENTS
+from analyzer.vocab.flows import Flow, load_flows
+
+RELEASE_CHOICES = ("auto", "2016", "current")
+
+
+@dataclass
+class CheckResult:
+    """Everything `novatrace check` reports; `as_dict()` is its JSON."""
+
+    release: str
+    flows: list[Flow]
+    stories: dict[str, InstanceStory]
+    summary: ParseSummary
+    facts: InputFacts
+    durations: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def checked(self) -> list[Checked]:
+        items = [c for story in self.stories.values() for c in story.checked]
+        return sorted(items, key=lambda c: (c.start, c.operation.records[0].order))
+
+    @property
+    def deviation_count(self) -> int:
+        return sum(len(c.deviations) for c in self.checked)
+
+    def as_dict(self) -> dict[str, object]:
+        operations = [operation_dict(number, item) for number, item in enumerate(self.checked, 1)]
+        ids = {id(item): op["id"] for item, op in zip(self.checked, operations, strict=True)}
+        instances = {}
+        for uuid in sorted(self.stories):
+            story = self.stories[uuid]
+            instances[uuid] = {
+                "final_state": story.final_state.as_dict(),
+                "operations": [ids[id(c)] for c in story.checked],
+                "timeline": [{"time": _iso(t.time), **t.state.as_dict(), "cause": t.cause,
+                              "evidence": t.evidence} for t in story.transitions],
+            }
+        kinds = Counter(d.kind for c in self.checked for d in c.deviations)
+        statuses = Counter(c.status for c in self.checked)
+        return {
+            "instances": instances,
+            "operations": operations,
+            "summary": {
+                "release": self.release,
+                "files": self.summary.files,
+                "lines": self.summary.lines,
+                "records": self.summary.records,
+                "first_time": self.summary.first_time.isoformat() if self.summary.first_time else None,
+                "last_time": self.summary.last_time.isoformat() if self.summary.last_time else None,
+                "instances": len(self.stories),
+                "operations": len(operations),
+                "statuses": dict(sorted(statuses.items())),
+                "deviations": {kind: kinds.get(kind, 0) for kind in dv.KINDS},
+                "durations": self.durations,
+                "warnings": self.summary.warnings,
+            },
+        }
+
+
+def operation_dict(number: int, item: Checked) -> dict[str, object]:
+    return {
+        "id": number,
+        "instance": item.operation.instance,
+        "operation": item.flow.name,
+        "family": item.flow.family,
+        "request_id": item.operation.request_id,
+        "start": _iso(item.start),
+        "end": _iso(item.end),
+        "duration_s": round(item.duration, 3) if item.duration is not None else None,
+        "status": item.status,
+        "begins_before_log": item.begins_before_log,
+        "state_before": item.before.as_dict(),
+        "state_after": item.after.as_dict(),
+        "steps": [{"step": s.step.name, "service": s.step.service, "time": _iso(s.record.seconds),
+                   "duration_s": round(s.duration, 3) if s.duration is not None else None,
+                   "evidence": [s.record.evidence()]} for s in item.steps],
+        "deviations": [d.as_dict() for d in item.deviations],
+    }
+
+
+def known_events() -> list[str]:
+    """The events flow specs may name: the catalogue plus the generic kinds."""
+    return catalogue().events + list(GENERIC_EVENTS)
+
+
+def flows_from(directory: str | Path | None) -> list[Flow]:
+    return load_flows(Path(directory) if directory is not None else None, known_events())
+
+
+def check(
+    paths: list[str | Path],
+    *,
+    flows_dir: str | Path | None = None,
+    release: str = "auto",
+    slow: float | None = None,
+    format: str = "auto",
+    tz: str | None = None,
+    host: str | None = None,
+    jobs: int = 1,
+    instances: list[str] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> CheckResult:
+    """Parse `paths`, rebuild every instance's operations and check them against the flows.
+
+    Raises InputError (FlowError for a broken spec) before reading any log.
+    """
+    if release not in RELEASE_CHOICES:
+        raise InputError(f"unknown release {release!r}; choose one of {', '.join(RELEASE_CHOICES)}")
+    if slow is not None and slow <= 0:
+        raise InputError(f"--slow must be a positive number of seconds, not {slow:g}")
+    flows = flows_from(flows_dir)
+    summary = ParseSummary()
+    stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
+                          progress=progress, summary=summary)
+    records, facts = collect(stream, step_events(flows))
+    chosen = facts.release if release == "auto" else release
+    if instances:
+        wanted = set(instances)
+        records = [r for r in records if r.instance is None or r.instance in wanted]
+    correlation = correlate(records, flows, chosen)
+    checker = Checker(flows, facts, chosen)
+    per_instance = defaultdict(list)
+    for operation in correlation.operations:
+        per_instance[operation.instance].append(operation)
+    names = set(per_instance) | set(correlation.observations)
+    if instances:
+        names &= set(instances)
+    stories = {name: checker.story(name, per_instance.get(name, []),
+                                   correlation.observations.get(name, [])) for name in sorted(names)}
+    result = CheckResult(chosen, flows, stories, summary, facts)
+    durations.slow(result.checked, slow)
+    result.durations = durations.table(result.checked)
+    return result
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None or seconds == float("-inf"):
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")

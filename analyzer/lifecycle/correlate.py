@@ -1,0 +1,194 @@
+"""Parsed records -> operations on instances.
+
+A request id ties nova-api, conductor, scheduler and compute lines together (the context
+travels with the RPC message), so an operation starts as the records of one request on
+one instance: those naming the instance, plus those of the request that name none (the
+`POST /servers` access line, `qemu-img` command lines, scheduler lines).  A group becomes
+an operation when it holds a line that opens a flow (`opened by`); when several flows
+could open it, the flow matching most of the group's steps wins (soft vs hard reboot,
+cold vs live snapshot).
+
+Lines without a request id (`Instance spawned successfully.`, `Instance destroyed
+successfully.`, lifecycle events, which Nova logs outside the request's context) are
+then placed by instance and time: into the latest operation still open on that instance
+whose flow has such a step; otherwise they are observations of the instance's state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from analyzer.lifecycle.matching import matches, opens
+from analyzer.lifecycle.records import Record
+from analyzer.vocab.flows import Flow
+
+# A request naming more instances than this is a periodic task's or the lifecycle event
+# handler's context, not a user's request: its lines without an instance are not attached.
+MAX_INSTANCES_PER_REQUEST = 16
+
+# How long after an operation's last line a `pending task` sync line may still be its own.
+PENDING_TASK_GRACE = 60.0
+
+
+@dataclass
+class Operation:
+    """One operation on one instance: the flow it follows and the records that show it."""
+
+    flow: Flow
+    instance: str
+    request_id: str | None
+    records: list[Record]
+    ends_at: float | None = None  # time of the first record that is an `end` step
+    attached: list[Record] = field(default_factory=list)  # placed by time, no request id
+
+    @property
+    def start(self) -> float:
+        return _seconds(self.records[0])
+
+    @property
+    def last(self) -> float:
+        return max(_seconds(r) for r in self.records)
+
+
+@dataclass
+class Correlation:
+    operations: list[Operation]
+    observations: dict[str, list[Record]]  # instance -> records outside any operation
+
+
+def correlate(records: list[Record], flows: list[Flow], release: str) -> Correlation:
+    """Group `records` into operations per instance (see the module docstring)."""
+    by_request: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        if record.request_id and record.instance:
+            by_request[record.request_id].add(record.instance)
+
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    loose: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        if record.request_id is None:
+            if record.instance:
+                loose[record.instance].append(record)
+            continue
+        if record.instance:
+            groups[(record.instance, record.request_id)].append(record)
+            continue
+        instances = by_request.get(record.request_id, ())
+        if len(instances) <= MAX_INSTANCES_PER_REQUEST:
+            for instance in instances:
+                groups[(instance, record.request_id)].append(record)
+
+    operations: list[Operation] = []
+    for (instance, request_id), members in groups.items():
+        flow = choose_flow(members, flows, release)
+        if flow is None:
+            loose[instance].extend(r for r in members if r.instance)
+            continue
+        members.sort(key=_position)
+        operations.append(Operation(flow, instance, request_id, members))
+
+    for operation in operations:
+        operation.ends_at = _first_end(operation)
+    observations = _place_loose(operations, loose, release)
+    return Correlation(operations, observations)
+
+
+def choose_flow(members: list[Record], flows: list[Flow], release: str) -> Flow | None:
+    """The flow a request's records follow, or None when none of them opens a flow."""
+    candidates = [flow for flow in flows if any(opens(flow, r) for r in members)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+
+    def score(flow: Flow) -> int:
+        steps = flow.steps_for(release)
+        return sum(1 for step in steps if any(matches(step.matcher, r) for r in members))
+
+    return max(candidates, key=score)  # max keeps the first of equals: file order
+
+
+def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
+                 release: str) -> dict[str, list[Record]]:
+    per_instance: dict[str, list[Operation]] = defaultdict(list)
+    for operation in operations:
+        per_instance[operation.instance].append(operation)
+    for ops in per_instance.values():
+        ops.sort(key=lambda o: o.start)
+
+    observations: dict[str, list[Record]] = defaultdict(list)
+    for instance, records in loose.items():
+        records.sort(key=_position)
+        ops = per_instance.get(instance, [])
+        for record in records:
+            target = _open_operation(ops, record, release)
+            if target is None:
+                observations[instance].append(record)
+                continue
+            target.attached.append(record)
+            if target.ends_at is None and _is_end(target, record, release):
+                target.ends_at = _seconds(record)
+    for operation in operations:
+        if operation.attached:
+            operation.records = sorted(operation.records + operation.attached, key=_position)
+    return observations
+
+
+def _open_operation(ops: list[Operation], record: Record, release: str) -> Operation | None:
+    """The latest operation open at the record's time that has a step (or problem) like it."""
+    moment = _seconds(record)
+    if record.event == "sync_pending_task":
+        return _task_owner(ops, record, moment)
+    open_ops = []
+    for index, operation in enumerate(ops):
+        if operation.start > moment:
+            break
+        closes = operation.ends_at
+        if closes is None and index + 1 < len(ops):
+            closes = ops[index + 1].start  # a later operation on the instance closes it
+        if closes is None or moment <= max(closes, operation.last):
+            open_ops.append(operation)
+    for operation in reversed(open_ops):
+        if any(matches(step.matcher, record) for step in operation.flow.steps_for(release)):
+            return operation
+    if record.is_problem and open_ops:
+        return open_ops[-1]
+    return None
+
+
+def _task_owner(ops: list[Operation], record: Record, moment: float) -> Operation | None:
+    """The operation whose task a `pending task (X). Skip.` line names.
+
+    The lifecycle event that ends an operation is often logged just before the
+    compute manager clears the task; the sync line that follows still shows it, and
+    belongs to that operation rather than to the instance's state after it.
+    """
+    task = record.fields.get("task_state")
+    for operation in reversed(ops):
+        if operation.start > moment:
+            continue
+        if moment - operation.last > PENDING_TASK_GRACE:
+            return None
+        if any(step.sets is not None and step.sets.task == task for step in operation.flow.steps):
+            return operation
+    return None
+
+
+def _first_end(operation: Operation) -> float | None:
+    release_steps = operation.flow.steps  # any release: ends_at only bounds attachment
+    for record in operation.records:
+        if any(step.end and matches(step.matcher, record) for step in release_steps):
+            return _seconds(record)
+    return None
+
+
+def _is_end(operation: Operation, record: Record, release: str) -> bool:
+    return any(step.end and matches(step.matcher, record) for step in operation.flow.steps_for(release))
+
+
+def _seconds(record: Record) -> float:
+    seconds = record.seconds
+    return seconds if seconds is not None else float("-inf")
+
+
+def _position(record: Record) -> tuple[float, int]:
+    return (_seconds(record), record.order)

@@ -1,0 +1,389 @@
+"""Checks each operation against its flow and rebuilds each instance's states.
+
+Per operation: its records are matched to the flow's steps in time order (a record
+takes the first unmatched step at or after the furthest ordered step matched so far;
+`async` steps may come any time), which yields `out_of_order`, then `missing_step`
+(a required step not seen although its service's log, at its level, is in the input),
+`unexpected_step` (a step of another flow), `error`, `illegal_state` and `incomplete`.
+
+Per instance: operations and observations (lifecycle events, sync_power_state lines,
+`Setting instance vm_state to ERROR` …) are walked in time order; each step's
+`-> (vm, task, power)` and the flow's `ends` move the (vm_state, task_state,
+power_state) the next operation is admitted from.  Lifecycle events only ever change
+the power state: the VM Paused / VM Resumed pair of a libvirt boot is not a pause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzer.lifecycle import deviations as dv
+from analyzer.lifecycle.correlate import Operation
+from analyzer.lifecycle.matching import matches, steps_matching
+from analyzer.lifecycle.records import InputFacts, Record
+from analyzer.vocab.events import TRACEBACK
+from analyzer.vocab.flows import Flow, Matcher, StateChange, Step
+from analyzer.vocab.states import LIFECYCLE_POWER, NO_TASK, InstanceState, power_name
+
+OK, DEVIATION, FAILED, INCOMPLETE = "ok", "deviation", "failed", "incomplete"
+# An operation whose first line comes within this many seconds of its log file's first
+# line may have begun before the log did: its missing earlier steps are not deviations.
+LOG_START_GRACE = 300.0
+_API_OWN = frozenset({"api_request", "api_action", "api_call", "api_going_to", "api_going_to_run"})
+
+
+@dataclass
+class StepSeen:
+    step: Step
+    record: Record
+    duration: float | None  # seconds since the step before it (None for the first)
+
+
+@dataclass
+class Checked:
+    """The verdict on one operation."""
+
+    operation: Operation
+    steps: list[StepSeen] = field(default_factory=list)
+    deviations: list[dv.Deviation] = field(default_factory=list)
+    complete: bool = False
+    refused: bool = False
+    begins_before_log: bool = False  # its first steps would predate the log
+    before: InstanceState = field(default_factory=InstanceState)
+    after: InstanceState = field(default_factory=InstanceState)
+
+    @property
+    def flow(self) -> Flow:
+        return self.operation.flow
+
+    @property
+    def start(self) -> float:
+        return self.operation.start
+
+    @property
+    def end(self) -> float | None:
+        return self.steps[-1].record.seconds if self.complete and self.steps else None
+
+    @property
+    def duration(self) -> float | None:
+        end = self.end
+        return end - self.start if end is not None and not self.begins_before_log else None
+
+    @property
+    def status(self) -> str:
+        kinds = {d.kind for d in self.deviations}
+        if self.refused or (dv.ERROR in kinds and not self.complete) or self.after.vm == "error":
+            return FAILED
+        if not self.complete:
+            return INCOMPLETE
+        return DEVIATION if self.deviations else OK
+
+
+@dataclass
+class Transition:
+    time: float | None
+    state: InstanceState
+    cause: str
+    evidence: dict[str, object] | None = None
+
+
+@dataclass
+class InstanceStory:
+    instance: str
+    checked: list[Checked] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+
+    @property
+    def final_state(self) -> InstanceState:
+        return self.transitions[-1].state if self.transitions else InstanceState()
+
+
+class Checker:
+    """Checks operations for one input: its release, what it logs, every flow's steps."""
+
+    def __init__(self, flows: list[Flow], facts: InputFacts, release: str) -> None:
+        self.facts = facts
+        self.release = release
+        self.vocabulary: list[Matcher] = [
+            step.matcher for flow in flows for step in flow.steps_for(release)
+            if not step.unordered and not (set(step.matcher.events) & _API_OWN)
+        ]
+
+    # ------------------------------------------------------------------ one instance
+
+    def story(self, instance: str, operations: list[Operation], observations: list[Record]) -> InstanceStory:
+        """Walk the instance's operations and observations in time order.
+
+        An operation is admitted against the state at its first record and its result
+        takes effect at its last one; observations in between show the way there.
+        """
+        story = InstanceStory(instance)
+        state = InstanceState()
+        # (time, rank, order, item): rank 0 = an operation's end, 1 = observation, 2 = start
+        items: list[tuple[float, int, int, object]] = []
+        for operation in operations:
+            items.append((operation.start, 2, operation.records[0].order, operation))
+        for record in observations:
+            items.append((_seconds(record), 1, record.order, record))
+        items.sort(key=lambda item: (item[0], item[1], item[2]))
+        pending: list[tuple[float, int, Checked]] = []  # operations begun, not yet ended
+        position = 0
+        while position < len(items) or pending:
+            if pending and (position >= len(items) or pending[0][0] < items[position][0]):
+                _, _, checked = pending.pop(0)
+                for transition in self._transitions(checked):
+                    story.transitions.append(transition)
+                state = checked.after
+                continue
+            _, _, _, item = items[position]
+            position += 1
+            if isinstance(item, Record):
+                changed = observe(state, item)
+                if changed != state:
+                    state = changed
+                    story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
+                                                         item.evidence()))
+                continue
+            assert isinstance(item, Operation)
+            checked = self.check(item, state)
+            story.checked.append(checked)
+            pending.append((item.last, item.records[-1].order, checked))
+            pending.sort(key=lambda entry: (entry[0], entry[1]))
+        return story
+
+    # ------------------------------------------------------------------ one operation
+
+    def check(self, operation: Operation, before: InstanceState) -> Checked:
+        checked = Checked(operation, before=before)
+        flow = operation.flow
+        steps = flow.steps_for(self.release)
+        self._admission(checked)
+        matched: dict[int, Record] = {}
+        cursor = -1
+        previous: Record | None = None
+        refusals: list[Record] = []
+        for record in operation.records:
+            if _refusal(record):
+                checked.refused = True
+                refusals.append(record)
+                continue
+            if record.event == "api_request" and _status(record) >= 400:
+                checked.refused = True  # rejected: nothing more will happen; _problems says why
+            found = steps_matching(flow, steps, record)
+            if not found:
+                self._stray(checked, record)
+                continue
+            index = self._choose(steps, found, matched, cursor)
+            if index is None:
+                continue  # a step seen again: the first sighting stands
+            step = steps[index]
+            if not step.unordered and index < cursor and index not in matched:
+                after = steps[cursor]
+                checked.deviations.append(dv.Deviation(
+                    dv.OUT_OF_ORDER,
+                    f"step '{step.name}' came after '{after.name}'; the flow has it before",
+                    [matched[cursor].evidence(), record.evidence()], step.name))
+            if index not in matched:
+                matched[index] = record
+            if not step.unordered and index > cursor:
+                cursor = index
+            duration = (_seconds(record) - _seconds(previous)) if previous is not None else None
+            checked.steps.append(StepSeen(step, record, duration))
+            previous = record
+            if step.end:
+                checked.complete = True
+        if refusals:
+            self._refused(checked, refusals)
+        self._complete_unobservable(checked, steps)
+        if not checked.refused:
+            self._missing(checked, steps, matched, cursor)
+        self._problems(checked)
+        checked.after = self._after(checked)
+        if checked.after.vm == "error" and not any(d.kind == dv.ERROR for d in checked.deviations):
+            checked.deviations.append(dv.Deviation(dv.ERROR, "the instance ended in vm_state error", []))
+        return checked
+
+    def _choose(self, steps: list[Step], found: list[int], matched: dict[int, Record],
+                cursor: int) -> int | None:
+        fresh = [i for i in found if i not in matched and (steps[i].unordered or i > cursor)]
+        if fresh:
+            return min(fresh)
+        again = [i for i in found if steps[i].repeat and i in matched]
+        if again:
+            return max(again)
+        late = [i for i in found if i not in matched]
+        return min(late) if late else None
+
+    def _admission(self, checked: Checked) -> None:
+        flow, state = checked.flow, checked.before
+        if flow.allowed_vm is not None and state.vm is not None and state.vm not in flow.allowed_vm:
+            checked.deviations.append(dv.Deviation(
+                dv.ILLEGAL_STATE,
+                f"{flow.name} while vm_state is {state.vm}; Nova allows it from "
+                f"{', '.join(sorted(flow.allowed_vm))}", [checked.operation.records[0].evidence()]))
+        elif (flow.allowed_task is not None and state.task is not None
+              and state.task not in flow.allowed_task):
+            checked.deviations.append(dv.Deviation(
+                dv.ILLEGAL_STATE,
+                f"{flow.name} while task_state is {state.task}; Nova allows it with "
+                f"{', '.join(sorted(flow.allowed_task))}", [checked.operation.records[0].evidence()]))
+
+    def _refused(self, checked: Checked, refusals: list[Record]) -> None:
+        """One illegal_state for a 409: the admission check's, if it predicted it, with the proof."""
+        evidence = [r.evidence() for r in refusals]
+        reason = next((r.message for r in refusals if r.event == "api_refusal"), _refusal_text(refusals[0]))
+        for deviation in checked.deviations:
+            if deviation.kind == dv.ILLEGAL_STATE:
+                deviation.detail += f"; the API refused it: {reason}"
+                deviation.evidence += evidence
+                return
+        checked.deviations.append(dv.Deviation(
+            dv.ILLEGAL_STATE, f"the API refused {checked.flow.name}: {reason}", evidence))
+
+    def _stray(self, checked: Checked, record: Record) -> None:
+        """A record of the operation that is none of its steps."""
+        if record.is_problem or record.event in ("lifecycle",):
+            return  # problems are reported by _problems; lifecycle events are observations
+        if any(matches(matcher, record) for matcher in self.vocabulary):
+            checked.deviations.append(dv.Deviation(
+                dv.UNEXPECTED_STEP, f"'{record.event}' is not a step of {checked.flow.name}",
+                [record.evidence()]))
+
+    def _complete_unobservable(self, checked: Checked, steps: list[Step]) -> None:
+        """An operation whose end steps this input cannot show counts as complete."""
+        if checked.complete:
+            return
+        ends = [s for s in steps if s.end]
+        if ends and not any(self.facts.logs(s.service, s.debug) for s in ends):
+            checked.complete = bool(checked.steps)
+
+    def _missing(self, checked: Checked, steps: list[Step], matched: dict[int, Record], cursor: int) -> None:
+        if not checked.complete:
+            last = checked.steps[-1].record.evidence() if checked.steps else None
+            checked.deviations.append(dv.Deviation(
+                dv.INCOMPLETE, f"{checked.flow.name} started and never finished within the log",
+                [last] if last else []))
+        first = min((i for i in matched if not steps[i].unordered), default=cursor)
+        checked.begins_before_log = first > 0 and self._near_log_start(checked.operation.records[0])
+        for index, step in enumerate(steps):
+            if index in matched or step.optional or not self.facts.logs(step.service, step.debug):
+                continue
+            if checked.begins_before_log and (step.unordered or index < first):
+                continue  # may have been logged before the input begins
+            if not checked.complete and (step.unordered or index > cursor):
+                continue  # not reached yet: the operation is incomplete, said above
+            checked.deviations.append(dv.Deviation(
+                dv.MISSING_STEP, f"step '{step.name}' ({step.matcher.describe()} on {step.service}) "
+                f"was not logged", _neighbours(checked, index, steps), step.name))
+
+    def _near_log_start(self, record: Record) -> bool:
+        """Whether `record` comes so soon after its file starts that earlier steps may predate it."""
+        start = self.facts.starts.get(record.source)
+        return start is not None and record.seconds is not None and record.seconds - start <= LOG_START_GRACE
+
+    def _problems(self, checked: Checked) -> None:
+        for record in checked.operation.records:
+            if record.is_problem:
+                what = record.fields.get("exc_type") if record.event == TRACEBACK else None
+                detail = f"{record.level or 'ERROR'} line: {record.message}" if not what else \
+                    f"traceback: {what}: {record.fields.get('exc_message', '')}"
+                checked.deviations.append(dv.Deviation(dv.ERROR, detail[:300], [record.evidence()]))
+            elif record.event == "api_request" and _status(record) >= 400 and _status(record) != 409:
+                checked.deviations.append(dv.Deviation(
+                    dv.ERROR, f"the API answered {_status(record)}", [record.evidence()]))
+
+    def _after(self, checked: Checked) -> InstanceState:
+        state = checked.before
+        for seen in checked.steps:
+            state = observe(state, seen.record)
+            state = _apply(state, seen.step.sets)
+        for record in checked.operation.records:
+            if record.event in _STATE_EVENTS and not any(s.record is record for s in checked.steps):
+                state = observe(state, record)
+        if checked.complete and not checked.refused:
+            state = _apply(state, checked.flow.ends)
+        elif not checked.refused and state.task not in (None, NO_TASK) and checked.deviations:
+            state = state.with_changes(None, NO_TASK, None)  # @reverts_task_state
+        return state
+
+    def _transitions(self, checked: Checked) -> list[Transition]:
+        out: list[Transition] = []
+        state = checked.before
+        for seen in checked.steps:
+            new = _apply(observe(state, seen.record), seen.step.sets)
+            if new != state:
+                out.append(Transition(seen.record.seconds, new,
+                                      f"{checked.flow.name}: {seen.step.name}", seen.record.evidence()))
+                state = new
+        if checked.after != state:
+            last = checked.steps[-1].record if checked.steps else checked.operation.records[0]
+            out.append(Transition(last.seconds, checked.after, f"{checked.flow.name}: {checked.status}",
+                                  last.evidence()))
+        return out
+
+
+_STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatch", "set_instance_state",
+                           "set_error_state", "shutdown_by_itself", "task_reverted"})
+
+
+def observe(state: InstanceState, record: Record) -> InstanceState:
+    """What a record says about the instance's state (only observations change it)."""
+    event, fields = record.event, (record.fields if record.event in _STATE_EVENTS else {})
+    if event == "lifecycle":
+        power = LIFECYCLE_POWER.get(str(fields.get("state", "")))
+        return state.with_changes(None, None, power)
+    if event == "sync_pending_task" and fields.get("task_state"):
+        return state.with_changes(None, str(fields["task_state"]), None)
+    if event == "sync_power_mismatch":
+        return state.with_changes(None, None, power_name(fields.get("vm_power_state")))
+    if event == "set_instance_state" and fields.get("vm_state"):
+        return state.with_changes(str(fields["vm_state"]).lower(), NO_TASK, None)
+    if event == "set_error_state":
+        return state.with_changes("error", None, None)
+    if event == "shutdown_by_itself":
+        return state.with_changes(None, None, "shutdown")
+    if event == "task_reverted":
+        return state.with_changes(None, NO_TASK, None)
+    return state
+
+
+def _apply(state: InstanceState, change: StateChange | None) -> InstanceState:
+    if change is None:
+        return state
+    return state.with_changes(change.vm, change.task, change.power)
+
+
+def _refusal(record: Record) -> bool:
+    return record.event == "api_refusal" or (record.event == "api_request" and _status(record) == 409)
+
+
+def _refusal_text(record: Record) -> str:
+    if record.event == "api_refusal":
+        return record.message
+    return f"HTTP 409 for {record.fields.get('http_method', '')} {record.fields.get('url_path', '')}"
+
+
+def _status(record: Record) -> int:
+    value = record.fields.get("status")
+    try:
+        return int(value) if value is not None else 0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
+def _neighbours(checked: Checked, index: int, steps: list[Step]) -> list[dict[str, object]]:
+    """Evidence for a missing step: the steps seen just before and after where it belongs."""
+    before = [s for s in checked.steps if steps.index(s.step) < index]
+    after = [s for s in checked.steps if steps.index(s.step) > index]
+    out = []
+    if before:
+        out.append(before[-1].record.evidence())
+    if after:
+        out.append(after[0].record.evidence())
+    return out
+
+
+def _seconds(record: Record | None) -> float:
+    if record is None or record.seconds is None:
+        return float("-inf")
+    return record.seconds
