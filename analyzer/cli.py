@@ -177,6 +177,111 @@ def parse(
         typer.echo(f"wrote {summary.records} events to {output}", err=True)
 
 
+FlowsOption = Annotated[
+    Path | None,
+    typer.Option("--flows", help="Directory of *.flow specs to use instead of grammars/flows."),
+]
+ReleaseOption = Annotated[
+    str, typer.Option("--release", help="Which wording and routing to expect: auto, 2016, current."),
+]
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories, .gz files or - for stdin.")],
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    flows: FlowsOption = None,
+    release: ReleaseOption = "auto",
+    slow: Annotated[
+        float | None,
+        typer.Option("--slow", help="Also call slow any operation or step over this many seconds."),
+    ] = None,
+    steps: Annotated[bool, typer.Option("--steps", help="Also print durations per step.")] = False,
+    format: FormatOption = "auto",
+    tz: TzOption = None,
+    host: HostOption = None,
+    jobs: JobsOption = 1,
+) -> None:
+    """Rebuild every instance's operations and check them against the documented flows.
+
+    Exit 0 when every operation follows its flow, 1 when there are deviations, 2 on a
+    usage or input error.  Example: novatrace check sample_logs/devstack_2016 --json
+    """
+    from analyzer.lifecycle import check as run_check  # noqa: PLC0415
+    from analyzer.lifecycle.text import summary  # noqa: PLC0415
+
+    try:
+        with _progress_bar(True) as progress:
+            result = run_check(paths, flows_dir=flows, release=release, slow=slow, format=format,
+                               tz=tz, host=host, jobs=jobs, progress=progress)
+    except NovatraceError as error:
+        _fail(error)
+    for warning in result.summary.warnings:
+        typer.echo(f"novatrace: warning: {warning}", err=True)
+    try:
+        if json_output:
+            sys.stdout.write(_json(result.as_dict()) + "\n")
+        else:
+            sys.stdout.write(summary(result, steps=steps) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+    raise typer.Exit(1 if result.deviation_count else 0)
+
+
+@app.command()
+def lifecycle(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories, .gz files or - for stdin.")],
+    instance: Annotated[
+        list[str], typer.Option("--instance", "-i", help="Instance UUID (or a unique prefix of one).")
+    ],
+    flows: FlowsOption = None,
+    release: ReleaseOption = "auto",
+    format: FormatOption = "auto",
+    tz: TzOption = None,
+    host: HostOption = None,
+    jobs: JobsOption = 1,
+) -> None:
+    """Tell an instance's story: operation by operation, its steps, timings and states.
+
+    Example: novatrace lifecycle sample_logs/devstack_2016 --instance 4c45d1e7
+    """
+    from analyzer.lifecycle import check as run_check  # noqa: PLC0415
+    from analyzer.lifecycle.text import story  # noqa: PLC0415
+
+    try:
+        with _progress_bar(True) as progress:
+            result = run_check(paths, flows_dir=flows, release=release, format=format, tz=tz,
+                               host=host, jobs=jobs, progress=progress)
+        chosen = [_one_instance(result.stories, wanted) for wanted in instance]
+    except NovatraceError as error:
+        _fail(error)
+    try:
+        sys.stdout.write("\n".join(story(result, uuid) for uuid in chosen))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+def _one_instance(known: dict[str, object], wanted: str) -> str:
+    from analyzer.errors import InputError  # noqa: PLC0415
+
+    matches = [uuid for uuid in known if uuid.startswith(wanted.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        raise InputError(f"no instance {wanted!r} in these logs; instances: {listed}"
+                         + (" …" if len(known) > 10 else ""))
+    raise InputError(f"{wanted!r} matches {len(matches)} instances: {', '.join(sorted(matches))}")
+
+
+def _json(value: object) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(value, ensure_ascii=False)
+
+
 @app.callback()
 def _root() -> None:
     """novatrace: parse, check, report and replay OpenStack Nova logs."""

@@ -147,8 +147,11 @@ class Checker:
             assert isinstance(item, Operation)
             checked = self.check(item, state)
             story.checked.append(checked)
+            if checked.steps:  # the operation's own first state change shows from its start
+                state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
             pending.append((item.last, item.records[-1].order, checked))
             pending.sort(key=lambda entry: (entry[0], entry[1]))
+        story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))
         return story
 
     # ------------------------------------------------------------------ one operation
@@ -235,7 +238,7 @@ class Checker:
         for deviation in checked.deviations:
             if deviation.kind == dv.ILLEGAL_STATE:
                 deviation.detail += f"; the API refused it: {reason}"
-                deviation.evidence += evidence
+                deviation.evidence += [e for e in evidence if e not in deviation.evidence]
                 return
         checked.deviations.append(dv.Deviation(
             dv.ILLEGAL_STATE, f"the API refused {checked.flow.name}: {reason}", evidence))
@@ -264,7 +267,9 @@ class Checker:
                 dv.INCOMPLETE, f"{checked.flow.name} started and never finished within the log",
                 [last] if last else []))
         first = min((i for i in matched if not steps[i].unordered), default=cursor)
-        checked.begins_before_log = first > 0 and self._near_log_start(checked.operation.records[0])
+        leading = [i for i in range(max(first, 0)) if i not in matched and not steps[i].optional
+                   and not steps[i].unordered and self.facts.logs(steps[i].service, steps[i].debug)]
+        checked.begins_before_log = bool(leading) and self._near_log_start(checked.operation.records[0])
         for index, step in enumerate(steps):
             if index in matched or step.optional or not self.facts.logs(step.service, step.debug):
                 continue
