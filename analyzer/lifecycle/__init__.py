@@ -18,8 +18,8 @@ from analyzer.errors import InputError
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle import durations
 from analyzer.lifecycle.correlate import correlate
-from analyzer.lifecycle.machine import Checked, Checker, InstanceStory
-from analyzer.lifecycle.matching import step_events
+from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory
+from analyzer.lifecycle.matching import FlowIndex, narrowing, step_events
 from analyzer.lifecycle.records import InputFacts, collect
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
@@ -59,7 +59,8 @@ class CheckResult:
                 "final_state": story.final_state.as_dict(),
                 "operations": [ids[id(c)] for c in story.checked],
                 "timeline": [{"time": _iso(t.time), **t.state.as_dict(), "cause": t.cause,
-                              "evidence": t.evidence} for t in story.transitions],
+                              "evidence": t.evidence.evidence() if t.evidence else None}
+                             for t in story.transitions],
             }
         kinds = Counter(d.kind for c in self.checked for d in c.deviations)
         statuses = Counter(c.status for c in self.checked)
@@ -138,13 +139,14 @@ def check(
     summary = ParseSummary()
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
-    records, facts = collect(stream, step_events(flows))
+    records, facts = collect(stream, step_events(flows), narrowing(flows))
     chosen = facts.release if release == "auto" else release
     if instances:
         wanted = set(instances)
         records = [r for r in records if r.instance is None or r.instance in wanted]
-    correlation = correlate(records, flows, chosen)
-    checker = Checker(flows, facts, chosen)
+    index = FlowIndex(flows, chosen, API_OWN_EVENTS)
+    correlation = correlate(records, index)
+    checker = Checker(index, facts)
     per_instance = defaultdict(list)
     for operation in correlation.operations:
         per_instance[operation.instance].append(operation)

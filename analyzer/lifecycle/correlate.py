@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from analyzer.lifecycle.matching import matches, opens
+from analyzer.lifecycle.matching import FlowIndex
 from analyzer.lifecycle.records import Record
 from analyzer.vocab.flows import Flow
 
 # A request naming more instances than this is a periodic task's or the lifecycle event
 # handler's context, not a user's request: its lines without an instance are not attached.
 MAX_INSTANCES_PER_REQUEST = 16
+
+# Lines only a user's request has: a request group holding one is never placed by time.
+USER_REQUEST_EVENTS = frozenset({"api_request", "api_action", "api_call"})
 
 # How long after an operation's last line a `pending task` sync line may still be its own.
 PENDING_TASK_GRACE = 60.0
@@ -38,17 +41,15 @@ class Operation:
     flow: Flow
     instance: str
     request_id: str | None
-    records: list[Record]
+    records: list[Record]  # in time order
     ends_at: float | None = None  # time of the first record that is an `end` step
     attached: list[Record] = field(default_factory=list)  # placed by time, no request id
+    start: float = 0.0
+    last: float = 0.0
 
-    @property
-    def start(self) -> float:
-        return _seconds(self.records[0])
-
-    @property
-    def last(self) -> float:
-        return max(_seconds(r) for r in self.records)
+    def __post_init__(self) -> None:
+        self.start = self.records[0].t
+        self.last = max(r.t for r in self.records)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Correlation:
     observations: dict[str, list[Record]]  # instance -> records outside any operation
 
 
-def correlate(records: list[Record], flows: list[Flow], release: str) -> Correlation:
+def correlate(records: list[Record], index: FlowIndex) -> Correlation:
     """Group `records` into operations per instance (see the module docstring)."""
     by_request: dict[str, set[str]] = defaultdict(set)
     for record in records:
@@ -81,34 +82,43 @@ def correlate(records: list[Record], flows: list[Flow], release: str) -> Correla
 
     operations: list[Operation] = []
     for (instance, request_id), members in groups.items():
-        flow = choose_flow(members, flows, release)
+        flow = choose_flow(members, index)
         if flow is None:
-            loose[instance].extend(r for r in members if r.instance)
+            if not any(r.event in USER_REQUEST_EVENTS for r in members):
+                # a background context (lifecycle event handler, periodic task): its lines
+                # are placed by time; a user's request that opens no flow is left out
+                loose[instance].extend(r for r in members if r.instance)
             continue
         members.sort(key=_position)
         operations.append(Operation(flow, instance, request_id, members))
 
     for operation in operations:
-        operation.ends_at = _first_end(operation)
-    observations = _place_loose(operations, loose, release)
+        operation.ends_at = _first_end(operation, index)
+    observations = _place_loose(operations, loose, index)
     return Correlation(operations, observations)
 
 
-def choose_flow(members: list[Record], flows: list[Flow], release: str) -> Flow | None:
+def choose_flow(members: list[Record], index: FlowIndex) -> Flow | None:
     """The flow a request's records follow, or None when none of them opens a flow."""
-    candidates = [flow for flow in flows if any(opens(flow, r) for r in members)]
+    candidates: list[Flow] = []
+    for record in members:
+        for flow in index.opened(record):
+            if flow not in candidates:
+                candidates.append(flow)
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
 
     def score(flow: Flow) -> int:
-        steps = flow.steps_for(release)
-        return sum(1 for step in steps if any(matches(step.matcher, r) for r in members))
+        steps = index.of(flow)
+        return len({i for r in members for i in steps.matching(r)})
 
+    order = {flow.name: position for position, flow in enumerate(index.flows)}
+    candidates.sort(key=lambda flow: order[flow.name])
     return max(candidates, key=score)  # max keeps the first of equals: file order
 
 
 def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
-                 release: str) -> dict[str, list[Record]]:
+                 index: FlowIndex) -> dict[str, list[Record]]:
     per_instance: dict[str, list[Operation]] = defaultdict(list)
     for operation in operations:
         per_instance[operation.instance].append(operation)
@@ -120,42 +130,44 @@ def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
         records.sort(key=_position)
         ops = per_instance.get(instance, [])
         for record in records:
-            target = _open_operation(ops, record, release)
+            target = _open_operation(ops, record, index)
             if target is None:
                 observations[instance].append(record)
                 continue
             target.attached.append(record)
-            if target.ends_at is None and _is_end(target, record, release):
-                target.ends_at = _seconds(record)
+            target.last = max(target.last, record.t)
+            if target.ends_at is None and index.of(target.flow).is_end(record):
+                target.ends_at = record.t
     for operation in operations:
         if operation.attached:
             operation.records = sorted(operation.records + operation.attached, key=_position)
     return observations
 
 
-def _open_operation(ops: list[Operation], record: Record, release: str) -> Operation | None:
+def _open_operation(ops: list[Operation], record: Record, index: FlowIndex) -> Operation | None:
     """The latest operation open at the record's time that has a step (or problem) like it."""
-    moment = _seconds(record)
+    moment = record.t
     if record.event == "sync_pending_task":
-        return _task_owner(ops, record, moment)
+        return _task_owner(ops, record, moment, index)
     open_ops = []
-    for index, operation in enumerate(ops):
+    for position, operation in enumerate(ops):
         if operation.start > moment:
             break
         closes = operation.ends_at
-        if closes is None and index + 1 < len(ops):
-            closes = ops[index + 1].start  # a later operation on the instance closes it
+        if closes is None and position + 1 < len(ops):
+            closes = ops[position + 1].start  # a later operation on the instance closes it
         if closes is None or moment <= max(closes, operation.last):
             open_ops.append(operation)
     for operation in reversed(open_ops):
-        if any(matches(step.matcher, record) for step in operation.flow.steps_for(release)):
+        if index.of(operation.flow).has_step(record):
             return operation
     if record.is_problem and open_ops:
         return open_ops[-1]
     return None
 
 
-def _task_owner(ops: list[Operation], record: Record, moment: float) -> Operation | None:
+def _task_owner(ops: list[Operation], record: Record, moment: float,
+                index: FlowIndex) -> Operation | None:
     """The operation whose task a `pending task (X). Skip.` line names.
 
     The lifecycle event that ends an operation is often logged just before the
@@ -168,27 +180,18 @@ def _task_owner(ops: list[Operation], record: Record, moment: float) -> Operatio
             continue
         if moment - operation.last > PENDING_TASK_GRACE:
             return None
-        if any(step.sets is not None and step.sets.task == task for step in operation.flow.steps):
+        if task in index.of(operation.flow).sets_task:
             return operation
     return None
 
 
-def _first_end(operation: Operation) -> float | None:
-    release_steps = operation.flow.steps  # any release: ends_at only bounds attachment
+def _first_end(operation: Operation, index: FlowIndex) -> float | None:
+    steps = index.of(operation.flow)
     for record in operation.records:
-        if any(step.end and matches(step.matcher, record) for step in release_steps):
-            return _seconds(record)
+        if steps.is_end(record):
+            return record.t
     return None
 
 
-def _is_end(operation: Operation, record: Record, release: str) -> bool:
-    return any(step.end and matches(step.matcher, record) for step in operation.flow.steps_for(release))
-
-
-def _seconds(record: Record) -> float:
-    seconds = record.seconds
-    return seconds if seconds is not None else float("-inf")
-
-
 def _position(record: Record) -> tuple[float, int]:
-    return (_seconds(record), record.order)
+    return (record.t, record.order)

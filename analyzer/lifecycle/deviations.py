@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
+import bisect
 from dataclasses import dataclass, field
+
+from analyzer.lifecycle.records import Record
 
 MISSING_STEP = "missing_step"
 UNEXPECTED_STEP = "unexpected_step"
@@ -27,21 +29,41 @@ SLOW_PEERS = 3
 class Deviation:
     kind: str
     detail: str
-    evidence: list[dict[str, object]] = field(default_factory=list)
+    evidence: list[Record] = field(default_factory=list)  # the lines that prove it
     step: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"kind": self.kind, "detail": self.detail, "evidence": self.evidence}
+        out: dict[str, object] = {"kind": self.kind, "detail": self.detail,
+                                  "evidence": [record.evidence() for record in self.evidence]}
         if self.step is not None:
             out["step"] = self.step
         return out
 
 
-def outlier(value: float, peers: list[float]) -> float | None:
-    """The peers' median when `value` is far above it (see SLOW_*), else None."""
-    if len(peers) < SLOW_PEERS:
-        return None
-    middle = statistics.median(peers)
-    if value > SLOW_FACTOR * middle and value - middle >= SLOW_MARGIN:
-        return middle
-    return None
+def outliers(values: list[float]) -> list[float | None]:
+    """For each value: the median of the others when the value is far above it, else None.
+
+    Sorting once makes each leave-one-out median a lookup, so this is O(n log n).
+    """
+    count = len(values)
+    if count - 1 < SLOW_PEERS:
+        return [None] * count
+    ordered = sorted(values)
+    out: list[float | None] = []
+    for value in values:
+        middle = _median_without(ordered, value)
+        out.append(middle if value > SLOW_FACTOR * middle and value - middle >= SLOW_MARGIN else None)
+    return out
+
+
+def _median_without(ordered: list[float], value: float) -> float:
+    """Median of `ordered` (sorted) with one occurrence of `value` left out."""
+    position = bisect.bisect_left(ordered, value)
+    size = len(ordered) - 1
+
+    def at(k: int) -> float:  # k-th element of the list without `position`
+        return ordered[k] if k < position else ordered[k + 1]
+
+    if size % 2:
+        return at(size // 2)
+    return (at(size // 2 - 1) + at(size // 2)) / 2

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from analyzer.lifecycle import deviations as dv
-from analyzer.lifecycle.machine import OK, Checked
+from analyzer.lifecycle.machine import OK, Checked, StepSeen
 
 STAT_NAMES = ("count", "ok", "min", "median", "p90", "p95", "max")
 
@@ -59,31 +59,29 @@ def slow(checked: list[Checked], threshold: float | None) -> None:
         by_type[item.flow.name].append(item)
     for items in by_type.values():
         timed = [(c, c.duration) for c in items if c.duration is not None]
-        for item, duration in timed:
-            peers = [d for other, d in timed if other is not item]
-            _judge(item, None, duration, peers, threshold, None)
-        per_step: dict[str, list[tuple[Checked, float, object]]] = defaultdict(list)
+        values = [d for _, d in timed]
+        for (item, duration), middle in zip(timed, dv.outliers(values), strict=True):
+            _judge(item, None, duration, middle, len(values) - 1, threshold, None)
+        per_step: dict[str, list[tuple[Checked, StepSeen]]] = defaultdict(list)
         for item in items:
             for seen in item.steps:
                 if seen.duration is not None and not seen.step.repeat:  # polling: no peer durations
-                    per_step[seen.step.name].append((item, seen.duration, seen))
+                    per_step[seen.step.name].append((item, seen))
         for name, samples in per_step.items():
-            for position, (item, duration, seen) in enumerate(samples):
-                peers = [d for other, (_, d, _) in enumerate(samples) if other != position]
-                _judge(item, name, duration, peers, threshold, seen)
+            values = [seen.duration for _, seen in samples]  # type: ignore[misc]
+            for (item, seen), middle in zip(samples, dv.outliers(values), strict=True):  # type: ignore[arg-type]
+                _judge(item, name, seen.duration, middle, len(values) - 1, threshold, seen)  # type: ignore[arg-type]
 
 
-def _judge(item: Checked, step: str | None, duration: float, peers: list[float],
-           threshold: float | None, seen: object) -> None:
+def _judge(item: Checked, step: str | None, duration: float, middle: float | None, peers: int,
+           threshold: float | None, seen: StepSeen | None) -> None:
     what = f"step '{step}'" if step else item.flow.name
-    evidence = [seen.record.evidence()] if seen is not None else (  # type: ignore[attr-defined]
-        [item.steps[0].record.evidence(), item.steps[-1].record.evidence()] if item.steps else [])
+    evidence = [seen.record] if seen is not None else (
+        [item.steps[0].record, item.steps[-1].record] if item.steps else [])
     if threshold is not None and duration > threshold:
         item.deviations.append(dv.Deviation(
             dv.SLOW, f"{what} took {duration:.2f}s, over --slow {threshold:g}s", evidence, step))
-        return
-    middle = dv.outlier(duration, peers)
-    if middle is not None:
+    elif middle is not None:
         item.deviations.append(dv.Deviation(
-            dv.SLOW, f"{what} took {duration:.2f}s; the other {len(peers)} in this log took "
+            dv.SLOW, f"{what} took {duration:.2f}s; the other {peers} in this log took "
             f"{middle:.2f}s (median)", evidence, step))

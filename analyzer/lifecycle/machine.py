@@ -19,17 +19,18 @@ from dataclasses import dataclass, field
 
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
-from analyzer.lifecycle.matching import matches, steps_matching
+from analyzer.lifecycle.matching import FlowIndex
 from analyzer.lifecycle.records import InputFacts, Record
 from analyzer.vocab.events import TRACEBACK
-from analyzer.vocab.flows import Flow, Matcher, StateChange, Step
+from analyzer.vocab.flows import Flow, StateChange, Step
 from analyzer.vocab.states import LIFECYCLE_POWER, NO_TASK, InstanceState, power_name
 
 OK, DEVIATION, FAILED, INCOMPLETE = "ok", "deviation", "failed", "incomplete"
 # An operation whose first line comes within this many seconds of its log file's first
 # line may have begun before the log did: its missing earlier steps are not deviations.
 LOG_START_GRACE = 300.0
-_API_OWN = frozenset({"api_request", "api_action", "api_call", "api_going_to", "api_going_to_run"})
+# A request's own API lines: never an unexpected step of the operation it asked for.
+API_OWN_EVENTS = frozenset({"api_request", "api_action", "api_call", "api_going_to", "api_going_to_run"})
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Transition:
     time: float | None
     state: InstanceState
     cause: str
-    evidence: dict[str, object] | None = None
+    evidence: Record | None = None
 
 
 @dataclass
@@ -101,13 +102,10 @@ class InstanceStory:
 class Checker:
     """Checks operations for one input: its release, what it logs, every flow's steps."""
 
-    def __init__(self, flows: list[Flow], facts: InputFacts, release: str) -> None:
+    def __init__(self, index: FlowIndex, facts: InputFacts) -> None:
+        self.index = index
         self.facts = facts
-        self.release = release
-        self.vocabulary: list[Matcher] = [
-            step.matcher for flow in flows for step in flow.steps_for(release)
-            if not step.unordered and not (set(step.matcher.events) & _API_OWN)
-        ]
+        self.release = index.release
 
     # ------------------------------------------------------------------ one instance
 
@@ -124,7 +122,7 @@ class Checker:
         for operation in operations:
             items.append((operation.start, 2, operation.records[0].order, operation))
         for record in observations:
-            items.append((_seconds(record), 1, record.order, record))
+            items.append((record.t, 1, record.order, record))
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         pending: list[tuple[float, int, Checked]] = []  # operations begun, not yet ended
         position = 0
@@ -142,7 +140,7 @@ class Checker:
                 if changed != state:
                     state = changed
                     story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
-                                                         item.evidence()))
+                                                         item))
                 continue
             assert isinstance(item, Operation)
             checked = self.check(item, state)
@@ -159,7 +157,8 @@ class Checker:
     def check(self, operation: Operation, before: InstanceState) -> Checked:
         checked = Checked(operation, before=before)
         flow = operation.flow
-        steps = flow.steps_for(self.release)
+        flow_steps = self.index.of(flow)
+        steps = flow_steps.steps
         self._admission(checked)
         matched: dict[int, Record] = {}
         cursor = -1
@@ -172,7 +171,7 @@ class Checker:
                 continue
             if record.event == "api_request" and _status(record) >= 400:
                 checked.refused = True  # rejected: nothing more will happen; _problems says why
-            found = steps_matching(flow, steps, record)
+            found = flow_steps.matching(record)
             if not found:
                 self._stray(checked, record)
                 continue
@@ -185,12 +184,12 @@ class Checker:
                 checked.deviations.append(dv.Deviation(
                     dv.OUT_OF_ORDER,
                     f"step '{step.name}' came after '{after.name}'; the flow has it before",
-                    [matched[cursor].evidence(), record.evidence()], step.name))
+                    [matched[cursor], record], step.name))
             if index not in matched:
                 matched[index] = record
             if not step.unordered and index > cursor:
                 cursor = index
-            duration = (_seconds(record) - _seconds(previous)) if previous is not None else None
+            duration = (record.t - previous.t) if previous is not None else None
             checked.steps.append(StepSeen(step, record, duration))
             previous = record
             if step.end:
@@ -223,22 +222,22 @@ class Checker:
             checked.deviations.append(dv.Deviation(
                 dv.ILLEGAL_STATE,
                 f"{flow.name} while vm_state is {state.vm}; Nova allows it from "
-                f"{', '.join(sorted(flow.allowed_vm))}", [checked.operation.records[0].evidence()]))
+                f"{', '.join(sorted(flow.allowed_vm))}", [checked.operation.records[0]]))
         elif (flow.allowed_task is not None and state.task is not None
               and state.task not in flow.allowed_task):
             checked.deviations.append(dv.Deviation(
                 dv.ILLEGAL_STATE,
                 f"{flow.name} while task_state is {state.task}; Nova allows it with "
-                f"{', '.join(sorted(flow.allowed_task))}", [checked.operation.records[0].evidence()]))
+                f"{', '.join(sorted(flow.allowed_task))}", [checked.operation.records[0]]))
 
     def _refused(self, checked: Checked, refusals: list[Record]) -> None:
         """One illegal_state for a 409: the admission check's, if it predicted it, with the proof."""
-        evidence = [r.evidence() for r in refusals]
+        evidence = list(refusals)
         reason = next((r.message for r in refusals if r.event == "api_refusal"), _refusal_text(refusals[0]))
         for deviation in checked.deviations:
             if deviation.kind == dv.ILLEGAL_STATE:
                 deviation.detail += f"; the API refused it: {reason}"
-                deviation.evidence += [e for e in evidence if e not in deviation.evidence]
+                deviation.evidence += [e for e in evidence if not any(e is d for d in deviation.evidence)]
                 return
         checked.deviations.append(dv.Deviation(
             dv.ILLEGAL_STATE, f"the API refused {checked.flow.name}: {reason}", evidence))
@@ -247,10 +246,10 @@ class Checker:
         """A record of the operation that is none of its steps."""
         if record.is_problem or record.event in ("lifecycle",):
             return  # problems are reported by _problems; lifecycle events are observations
-        if any(matches(matcher, record) for matcher in self.vocabulary):
+        if self.index.is_step_anywhere(record):
             checked.deviations.append(dv.Deviation(
                 dv.UNEXPECTED_STEP, f"'{record.event}' is not a step of {checked.flow.name}",
-                [record.evidence()]))
+                [record]))
 
     def _complete_unobservable(self, checked: Checked, steps: list[Step]) -> None:
         """An operation whose end steps this input cannot show counts as complete."""
@@ -262,7 +261,7 @@ class Checker:
 
     def _missing(self, checked: Checked, steps: list[Step], matched: dict[int, Record], cursor: int) -> None:
         if not checked.complete:
-            last = checked.steps[-1].record.evidence() if checked.steps else None
+            last = checked.steps[-1].record if checked.steps else None
             checked.deviations.append(dv.Deviation(
                 dv.INCOMPLETE, f"{checked.flow.name} started and never finished within the log",
                 [last] if last else []))
@@ -292,10 +291,10 @@ class Checker:
                 what = record.fields.get("exc_type") if record.event == TRACEBACK else None
                 detail = f"{record.level or 'ERROR'} line: {record.message}" if not what else \
                     f"traceback: {what}: {record.fields.get('exc_message', '')}"
-                checked.deviations.append(dv.Deviation(dv.ERROR, detail[:300], [record.evidence()]))
+                checked.deviations.append(dv.Deviation(dv.ERROR, detail[:300], [record]))
             elif record.event == "api_request" and _status(record) >= 400 and _status(record) != 409:
                 checked.deviations.append(dv.Deviation(
-                    dv.ERROR, f"the API answered {_status(record)}", [record.evidence()]))
+                    dv.ERROR, f"the API answered {_status(record)}", [record]))
 
     def _after(self, checked: Checked) -> InstanceState:
         state = checked.before
@@ -318,12 +317,12 @@ class Checker:
             new = _apply(observe(state, seen.record), seen.step.sets)
             if new != state:
                 out.append(Transition(seen.record.seconds, new,
-                                      f"{checked.flow.name}: {seen.step.name}", seen.record.evidence()))
+                                      f"{checked.flow.name}: {seen.step.name}", seen.record))
                 state = new
         if checked.after != state:
             last = checked.steps[-1].record if checked.steps else checked.operation.records[0]
             out.append(Transition(last.seconds, checked.after, f"{checked.flow.name}: {checked.status}",
-                                  last.evidence()))
+                                  last))
         return out
 
 
@@ -376,19 +375,14 @@ def _status(record: Record) -> int:
         return 0
 
 
-def _neighbours(checked: Checked, index: int, steps: list[Step]) -> list[dict[str, object]]:
+def _neighbours(checked: Checked, index: int, steps: list[Step]) -> list[Record]:
     """Evidence for a missing step: the steps seen just before and after where it belongs."""
     before = [s for s in checked.steps if steps.index(s.step) < index]
     after = [s for s in checked.steps if steps.index(s.step) > index]
     out = []
     if before:
-        out.append(before[-1].record.evidence())
+        out.append(before[-1].record)
     if after:
-        out.append(after[0].record.evidence())
+        out.append(after[0].record)
     return out
 
-
-def _seconds(record: Record | None) -> float:
-    if record is None or record.seconds is None:
-        return float("-inf")
-    return record.seconds

@@ -1,8 +1,16 @@
-"""Whether a parsed record is a given step: event name plus field values (see vocab/flows)."""
+"""Whether a parsed record is a given step: event name plus field values (see vocab/flows).
+
+`FlowIndex` looks steps and openers up by event name first, so a record is only ever
+compared with the few matchers that name its event.
+"""
 
 from __future__ import annotations
 
-from analyzer.lifecycle.records import Record
+import json
+import re
+from collections import defaultdict
+
+from analyzer.lifecycle.records import OBSERVATIONS, Record
 from analyzer.vocab.flows import Flow, Matcher, Step
 
 ANY_VALUE = "*"
@@ -32,13 +40,93 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def steps_matching(flow: Flow, steps: list[Step], record: Record) -> list[int]:
-    """Indexes (into `steps`) of the steps `record` is."""
-    return [index for index, step in enumerate(steps) if matches(step.matcher, record)]
+class FlowSteps:
+    """One flow's steps for one release, indexed by event."""
+
+    def __init__(self, flow: Flow, release: str) -> None:
+        self.flow = flow
+        self.steps: list[Step] = flow.steps_for(release)
+        self.by_event: dict[str, list[int]] = defaultdict(list)
+        for index, step in enumerate(self.steps):
+            for event in step.matcher.events:
+                self.by_event[event].append(index)
+        self.ends = [step for step in self.steps if step.end]
+        self.sets_task = {step.sets.task for step in flow.steps if step.sets is not None and step.sets.task}
+
+    def matching(self, record: Record) -> list[int]:
+        """Indexes (into `steps`) of the steps `record` is."""
+        return [i for i in self.by_event.get(record.event, ()) if matches(self.steps[i].matcher, record)]
+
+    def has_step(self, record: Record) -> bool:
+        return any(matches(self.steps[i].matcher, record) for i in self.by_event.get(record.event, ()))
+
+    def is_end(self, record: Record) -> bool:
+        return any(self.steps[i].end and matches(self.steps[i].matcher, record)
+                   for i in self.by_event.get(record.event, ()))
 
 
-def opens(flow: Flow, record: Record) -> bool:
-    return any(matches(opener, record) for opener in flow.openers)
+class FlowIndex:
+    """All flows of a check, for one release."""
+
+    def __init__(self, flows: list[Flow], release: str, vocabulary_excludes: frozenset[str]) -> None:
+        self.flows = flows
+        self.release = release
+        self.steps = {flow.name: FlowSteps(flow, release) for flow in flows}
+        self.openers: dict[str, list[tuple[Flow, Matcher]]] = defaultdict(list)
+        for flow in flows:
+            for matcher in flow.openers:
+                for event in matcher.events:
+                    self.openers[event].append((flow, matcher))
+        # Ordered steps of every flow: a record like one of these inside an operation whose
+        # flow lacks it is an unexpected step.
+        self.vocabulary: dict[str, list[Matcher]] = defaultdict(list)
+        for flow in flows:
+            for step in self.steps[flow.name].steps:
+                if step.unordered or set(step.matcher.events) & vocabulary_excludes:
+                    continue
+                for event in step.matcher.events:
+                    self.vocabulary[event].append(step.matcher)
+
+    def of(self, flow: Flow) -> FlowSteps:
+        return self.steps[flow.name]
+
+    def opened(self, record: Record) -> list[Flow]:
+        """The flows `record` opens."""
+        return [flow for flow, matcher in self.openers.get(record.event, ()) if matches(matcher, record)]
+
+    def is_step_anywhere(self, record: Record) -> bool:
+        return any(matches(m, record) for m in self.vocabulary.get(record.event, ()))
+
+
+def narrowing(flows: list[Flow]) -> dict[str, str]:
+    """Per event that every matcher naming it narrows by a field: a regex over the fields JSON
+    that keeps at least the records some matcher could accept (records.collect drops the rest)."""
+    matchers: dict[str, list[Matcher]] = defaultdict(list)
+    for flow in flows:
+        for matcher in [*flow.openers, *(step.matcher for step in flow.steps)]:
+            for event in matcher.events:
+                matchers[event].append(matcher)
+    out: dict[str, str] = {}
+    for event, found in matchers.items():
+        if event in OBSERVATIONS or any(not m.where for m in found):
+            continue  # observations are kept whatever their fields say
+        alternatives: set[str] = set()
+        for matcher in found:
+            name, values = matcher.where[0]
+            key = _literal(json.dumps(name)) + ":"
+            if ANY_VALUE in values:
+                alternatives.add(key)
+                continue
+            for value in values:
+                alternatives.add(key + _literal(json.dumps(value)))
+                alternatives.add(key + _literal(value) + "[,}]")
+        out[event] = "|".join(sorted(alternatives))
+    return out
+
+
+def _literal(text: str) -> str:
+    """`text` as a regex (RE2 syntax) matching itself."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
 
 
 def step_events(flows: list[Flow]) -> frozenset[str]:

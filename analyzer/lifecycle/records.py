@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 
 import pyarrow as pa
@@ -30,8 +30,10 @@ OBSERVATIONS = frozenset({
     "build_timed_out", "conductor_task_failed",
 })
 PROBLEM_LEVELS = ("ERROR", "CRITICAL")
+_NO_TIME = float("-inf")
+_NO_MICROS = -(2**63)
 _COLUMNS = ("time", "source", "line", "host", "service", "level", "request_id",
-            "global_request_id", "instance", "event", "fields", "message")
+            "instance", "event", "fields", "message")
 
 
 @dataclass(slots=True)
@@ -39,7 +41,7 @@ class Record:
     """One parsed event the engine considers; `evidence` is what a deviation cites."""
 
     order: int  # position in the time-ordered stream
-    time: datetime | None
+    t: float  # seconds since the epoch; -inf when the line has no time
     source: str
     line: int
     host: str | None
@@ -60,13 +62,18 @@ class Record:
 
     @property
     def seconds(self) -> float | None:
-        return self.time.timestamp() if self.time is not None else None
+        return self.t if self.t != _NO_TIME else None
+
+    @property
+    def time(self) -> datetime | None:
+        return datetime.fromtimestamp(self.t, UTC) if self.t != _NO_TIME else None
 
     @property
     def is_problem(self) -> bool:
         return self.event == TRACEBACK or self.event == ERROR or self.level in PROBLEM_LEVELS
 
     def evidence(self) -> dict[str, object]:
+        """The record as a deviation or a step cites it (built when a report needs it)."""
         return {"source": self.source, "line": self.line,
                 "time": self.time.isoformat(timespec="milliseconds") if self.time else None,
                 "service": self.service, "level": self.level, "event": self.event,
@@ -96,10 +103,18 @@ class InputFacts:
         return "current" if self.global_ids or self.microversions else "2016"
 
 
-def collect(tables: Iterable[pa.Table], step_events: frozenset[str]) -> tuple[list[Record], InputFacts]:
-    """Records worth checking (steps, observations, problems) and the input's facts."""
+def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
+            narrowing: dict[str, str] | None = None) -> tuple[list[Record], InputFacts]:
+    """Records worth checking (steps, observations, problems) and the input's facts.
+
+    `narrowing` maps an event to a regex its fields JSON must match to be kept (every
+    flow that names the event asks for some field value: `qemu-img` among `Running
+    cmd` lines, POST and DELETE among access lines).
+    """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
+    narrowed = pa.array(sorted(narrowing or {}), type=pa.string())
+    pattern = "|".join(f"(?:{regex})" for regex in (narrowing or {}).values())
     records: list[Record] = []
     for table in tables:
         facts.rows += table.num_rows
@@ -113,6 +128,10 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str]) -> tuple[li
         keep = pc.and_(pc.fill_null(keep, False),
                        pc.or_(pc.is_valid(table.column("instance")), pc.is_valid(table.column("request_id"))))
         chosen = table.filter(keep).select(list(_COLUMNS))
+        if pattern and chosen.num_rows:
+            events = _plain(chosen.column("event"))
+            fits = pc.fill_null(pc.match_substring_regex(chosen.column("fields"), pattern), False)
+            chosen = chosen.filter(pc.or_(pc.invert(pc.is_in(events, narrowed)), fits))
         if chosen.num_rows:
             records.extend(_records(chosen, len(records)))
     facts.microversions = any(r.event == "api_request" and "microversion" in (r.fields_json or "")
@@ -121,9 +140,11 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str]) -> tuple[li
 
 
 def _records(table: pa.Table, start: int) -> Iterator[Record]:
-    columns = {name: _plain(table.column(name)).to_pylist() for name in _COLUMNS}
+    columns = {name: _plain(table.column(name)).to_pylist() for name in _COLUMNS if name != "time"}
+    micros = pc.fill_null(pc.cast(table.column("time"), pa.int64()), _NO_MICROS).to_numpy()
+    seconds = [m / 1_000_000 if m != _NO_MICROS else _NO_TIME for m in micros.tolist()]
     for offset in range(table.num_rows):
-        yield Record(start + offset, columns["time"][offset], columns["source"][offset],
+        yield Record(start + offset, seconds[offset], columns["source"][offset],
                      columns["line"][offset], columns["host"][offset],
                      columns["service"][offset] or "other", columns["level"][offset],
                      columns["request_id"][offset], columns["instance"][offset],

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from analyzer.lifecycle import CheckResult
 from analyzer.lifecycle.machine import DEVIATION, FAILED, INCOMPLETE, OK, Checked, InstanceStory
+from analyzer.lifecycle.records import Record
 
 _STATUSES = (OK, DEVIATION, FAILED, INCOMPLETE)
 
@@ -101,7 +102,8 @@ def story(result: CheckResult, instance: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _evidence(evidence: dict[str, object]) -> str:
+def _evidence(record: Record) -> str:
+    evidence = record.evidence()
     source = str(evidence.get("source", "?")).rsplit("/", 1)[-1]
     when = str(evidence.get("time") or "")[:23].replace("T", " ")
     return f"{source}:{evidence.get('line')}  {when}  {evidence.get('level') or ''}  " \

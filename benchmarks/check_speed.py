@@ -1,0 +1,71 @@
+"""novatrace check-speed benchmark: `check` (parse included) against `parse` alone.
+
+On the generated corpus of `parse_speed.py` (cached in the temp dir), each round runs
+(a) `analyzer.parse_logs(paths)` into a DataFrame and (b) `analyzer.lifecycle.check(paths)`
+back to back; the ratio (b)/(a) is taken within the round and the median over the
+rounds is reported against the target (at most 1.5).
+
+Usage: python benchmarks/check_speed.py [--lines N | --quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from parse_speed import corpus_dir, log_files  # noqa: E402
+
+TARGET = 1.5
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--lines", type=int, default=1_000_000)
+    options.add_argument("--quick", action="store_true", help="100,000 lines, 3 rounds")
+    options.add_argument("--repeat", type=int, default=5)
+    options.add_argument("--seed", type=int, default=0)
+    args = options.parse_args()
+    lines, rounds = (100_000, 3) if args.quick else (args.lines, args.repeat)
+
+    import analyzer
+    from analyzer.lifecycle import check
+
+    files = [str(f) for f in log_files(corpus_dir(lines, args.seed, "2016"))]
+    print(f"corpus: {Path(files[0]).parent} ({len(files)} files, {lines:,} lines)\n")
+    ratios, parse_times, check_times = [], [], []
+    result = None
+    for number in range(1, rounds + 1):
+        gc.collect()
+        started = time.perf_counter()
+        analyzer.parse_logs(files)
+        parse_seconds = time.perf_counter() - started
+        gc.collect()
+        started = time.perf_counter()
+        result = check(files)
+        check_seconds = time.perf_counter() - started
+        ratios.append(check_seconds / parse_seconds)
+        parse_times.append(parse_seconds)
+        check_times.append(check_seconds)
+        print(f"round {number}: parse {parse_seconds:.2f}s, check {check_seconds:.2f}s, "
+              f"ratio {ratios[-1]:.2f}", flush=True)
+    assert result is not None
+    summary = result.as_dict()["summary"]
+    print(f"\ncheck found {summary['instances']:,} instances, {summary['operations']:,} operations")
+    print(f"(a) parse_logs   median {statistics.median(parse_times):.2f}s")
+    print(f"(b) check        median {statistics.median(check_times):.2f}s")
+    median = statistics.median(ratios)
+    verdict = "PASS" if median <= TARGET else "MISS"
+    print(f"(b)/(a) median {median:.2f}  target <= {TARGET}  {verdict}  "
+          f"(per round: {' '.join(f'{r:.2f}' for r in ratios)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
