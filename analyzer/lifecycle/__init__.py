@@ -140,21 +140,32 @@ def check(
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
     records, facts = collect(stream, step_events(flows), narrowing(flows))
-    chosen = facts.release if release == "auto" else release
     if instances:
         wanted = set(instances)
         records = [r for r in records if r.instance is None or r.instance in wanted]
-    index = FlowIndex(flows, chosen, API_OWN_EVENTS)
-    correlation = correlate(records, index)
-    checker = Checker(index, facts)
-    per_instance = defaultdict(list)
-    for operation in correlation.operations:
-        per_instance[operation.instance].append(operation)
-    names = set(per_instance) | set(correlation.observations)
-    if instances:
-        names &= set(instances)
-    stories = {name: checker.story(name, per_instance.get(name, []),
-                                   correlation.observations.get(name, [])) for name in sorted(names)}
+    # each file is read in its own release's wording and routing (a directory may hold both)
+    by_release: dict[str, list] = defaultdict(list)
+    for record in records:
+        by_release[facts.release_of(record.source) if release == "auto" else release].append(record)
+    stories: dict[str, InstanceStory] = {}
+    for chosen, part in sorted(by_release.items()):
+        index = FlowIndex(flows, chosen, API_OWN_EVENTS)
+        correlation = correlate(part, index)
+        checker = Checker(index, facts)
+        per_instance = defaultdict(list)
+        for operation in correlation.operations:
+            per_instance[operation.instance].append(operation)
+        names = set(per_instance) | set(correlation.observations)
+        if instances:
+            names &= set(instances)
+        for name in sorted(names):
+            told = checker.story(name, per_instance.get(name, []), correlation.observations.get(name, []))
+            if name in stories:  # an instance in files of both releases
+                stories[name].checked += told.checked
+                stories[name].transitions += told.transitions
+            else:
+                stories[name] = told
+    chosen = release if release != "auto" else " and ".join(sorted(by_release)) or "2016"
     result = CheckResult(chosen, flows, stories, summary, facts)
     durations.slow(result.checked, slow)
     result.durations = durations.table(result.checked)

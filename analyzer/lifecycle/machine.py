@@ -145,7 +145,7 @@ class Checker:
             assert isinstance(item, Operation)
             checked = self.check(item, state)
             story.checked.append(checked)
-            if checked.steps:  # the operation's own first state change shows from its start
+            if checked.steps and not checked.refused:  # its first state change shows from its start
                 state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
             pending.append((item.last, item.records[-1].order, checked))
             pending.sort(key=lambda entry: (entry[0], entry[1]))
@@ -297,6 +297,8 @@ class Checker:
                     dv.ERROR, f"the API answered {_status(record)}", [record]))
 
     def _after(self, checked: Checked) -> InstanceState:
+        if checked.refused:
+            return checked.before  # the API turned it down: nothing changed
         state = checked.before
         for seen in checked.steps:
             state = observe(state, seen.record)

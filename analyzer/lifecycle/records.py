@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -86,8 +85,7 @@ class InputFacts:
 
     levels: dict[str, set[str]] = field(default_factory=dict)  # service -> levels seen
     starts: dict[str, float] = field(default_factory=dict)  # source -> time of its first record
-    global_ids: bool = False  # a context block with a global request id (current releases)
-    microversions: bool = False  # requestlog access lines (16.0.0 on)
+    current_sources: set[str] = field(default_factory=set)  # files in a post-2016 release's wording
     rows: int = 0
 
     def logs(self, service: str, debug: bool) -> bool:
@@ -97,10 +95,15 @@ class InputFacts:
             return False
         return "DEBUG" in seen if debug else True
 
-    @cached_property
+    def release_of(self, source: str) -> str:
+        """"current" for a file with global request ids or microversions in its access lines
+        (releases after 2016), else "2016"."""
+        return "current" if source in self.current_sources else "2016"
+
+    @property
     def release(self) -> str:
-        """"current" when the wording is of a release after 2016, else "2016"."""
-        return "current" if self.global_ids or self.microversions else "2016"
+        """The input's release: "current" when any file is, else "2016"."""
+        return "current" if self.current_sources else "2016"
 
 
 def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
@@ -119,8 +122,8 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     for table in tables:
         facts.rows += table.num_rows
         _note_levels(table, facts)
-        if not facts.global_ids:
-            facts.global_ids = bool(pc.any(pc.is_valid(table.column("global_request_id"))).as_py())
+        with_ids = table.filter(pc.is_valid(table.column("global_request_id"))).column("source")
+        facts.current_sources.update(pc.unique(_plain(with_ids)).to_pylist())
         events = _plain(table.column("event"))
         problems = pc.and_(pc.is_in(_plain(table.column("level")), pa.array(PROBLEM_LEVELS)),
                            pc.not_equal(events, TRACEBACK_LINE))  # one traceback, one problem
@@ -134,8 +137,8 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
             chosen = chosen.filter(pc.or_(pc.invert(pc.is_in(events, narrowed)), fits))
         if chosen.num_rows:
             records.extend(_records(chosen, len(records)))
-    facts.microversions = any(r.event == "api_request" and "microversion" in (r.fields_json or "")
-                              for r in records[:2000])
+    facts.current_sources.update(r.source for r in records
+                                 if r.event == "api_request" and "microversion" in (r.fields_json or ""))
     return records, facts
 
 
