@@ -101,10 +101,15 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
 def choose_flow(members: list[Record], index: FlowIndex) -> Flow | None:
     """The flow a request's records follow, or None when none of them opens a flow."""
     candidates: list[Flow] = []
+    by_api: list[Flow] = []  # what the user asked for, when the API says it, outranks compute anchors
     for record in members:
         for flow in index.opened(record):
             if flow not in candidates:
                 candidates.append(flow)
+            if record.service == "nova-api" and flow not in by_api:
+                by_api.append(flow)
+    if by_api:
+        candidates = by_api
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
 

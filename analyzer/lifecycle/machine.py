@@ -125,6 +125,7 @@ class Checker:
             items.append((record.t, 1, record.order, record))
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         pending: list[tuple[float, int, Checked]] = []  # operations begun, not yet ended
+        host: str | None | object = _UNKNOWN  # the compute host the instance runs on
         position = 0
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
@@ -132,10 +133,13 @@ class Checker:
                 for transition in self._transitions(checked):
                     story.transitions.append(transition)
                 state = checked.after
+                host = _host_after(checked, host)
                 continue
             _, _, _, item = items[position]
             position += 1
             if isinstance(item, Record):
+                if not _applies(state, item, host):
+                    continue
                 changed = observe(state, item)
                 if changed != state:
                     state = changed
@@ -308,8 +312,8 @@ class Checker:
                 state = observe(state, record)
         if checked.complete and not checked.refused:
             state = _apply(state, checked.flow.ends)
-        elif not checked.refused and state.task not in (None, NO_TASK) and checked.deviations:
-            state = state.with_changes(None, NO_TASK, None)  # @reverts_task_state
+        elif any(d.kind == dv.ERROR for d in checked.deviations) and state.task not in (None, NO_TASK):
+            state = state.with_changes(None, NO_TASK, None)  # @reverts_task_state on the exception
         return state
 
     def _transitions(self, checked: Checked) -> list[Transition]:
@@ -351,6 +355,30 @@ def observe(state: InstanceState, record: Record) -> InstanceState:
     if event == "task_reverted":
         return state.with_changes(None, NO_TASK, None)
     return state
+
+
+_UNKNOWN = object()
+
+
+def _applies(state: InstanceState, record: Record, host: str | None | object) -> bool:
+    """Whether an observation says something about the instance as it is now.
+
+    A deleted instance has no domain left: the `VM Stopped` Nova delivers 15 s after a
+    delete changes nothing.  Nor does an event from a host the instance has left (the
+    source of a live migration).
+    """
+    if state.vm == "deleted":
+        return False
+    return record.event != "lifecycle" or host is _UNKNOWN or record.host == host
+
+
+def _host_after(checked: Checked, host: str | None | object) -> str | None | object:
+    """The compute host the instance runs on once the operation is over."""
+    for record in checked.operation.records:
+        if record.event == "live_migration_done" and record.fields.get("dest_host"):
+            return str(record.fields["dest_host"])
+    compute = [r for r in checked.operation.records if r.service == "nova-compute"]
+    return compute[-1].host if compute else host
 
 
 def _apply(state: InstanceState, change: StateChange | None) -> InstanceState:

@@ -40,12 +40,61 @@ def _text(value: object) -> str:
     return str(value)
 
 
+class Hits:
+    """Which matchers a record satisfies, worked out once per distinct (event, field values).
+
+    A log holds thousands of `VM Started` or `Running cmd` lines but only a handful of
+    distinct combinations of the few fields the flows look at; each combination is
+    compared with the matchers once and every record carries the answer.
+    """
+
+    def __init__(self, matchers: list[Matcher]) -> None:
+        self.by_event: dict[str, list[Matcher]] = defaultdict(list)
+        for matcher in matchers:
+            for event in matcher.events:
+                if not any(m is matcher for m in self.by_event[event]):
+                    self.by_event[event].append(matcher)
+        self.keys: dict[str, tuple[tuple[str, bool], ...]] = {}
+        for event, found in self.by_event.items():
+            names: dict[str, bool] = {}
+            for matcher in found:
+                for name, values in matcher.where:
+                    presence = ANY_VALUE in values and len(values) == 1
+                    names[name] = names.get(name, True) and presence
+            self.keys[event] = tuple(names.items())
+        self.cache: dict[tuple[object, ...], frozenset[int]] = {}
+
+    def of(self, record: Record) -> frozenset[int]:
+        known = record.hits
+        if known is not None:
+            return known
+        keys = self.keys.get(record.event)
+        if keys is None:
+            record.hits = frozenset()
+            return record.hits
+        fields = record.fields if keys else {}
+        signature = (record.event, *((fields.get(n) is not None) if presence else _value(fields.get(n))
+                                     for n, presence in keys))
+        found = self.cache.get(signature)
+        if found is None:
+            found = frozenset(id(m) for m in self.by_event[record.event] if matches(m, record))
+            self.cache[signature] = found
+        record.hits = found
+        return found
+
+
+def _value(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
 class FlowSteps:
     """One flow's steps for one release, indexed by event."""
 
-    def __init__(self, flow: Flow, release: str) -> None:
+    def __init__(self, flow: Flow, release: str, hits: Hits) -> None:
         self.flow = flow
+        self.hits = hits
         self.steps: list[Step] = flow.steps_for(release)
+        self.ids = [id(step.matcher) for step in self.steps]
         self.by_event: dict[str, list[int]] = defaultdict(list)
         for index, step in enumerate(self.steps):
             for event in step.matcher.events:
@@ -55,14 +104,17 @@ class FlowSteps:
 
     def matching(self, record: Record) -> list[int]:
         """Indexes (into `steps`) of the steps `record` is."""
-        return [i for i in self.by_event.get(record.event, ()) if matches(self.steps[i].matcher, record)]
+        candidates = self.by_event.get(record.event)
+        if not candidates:
+            return []
+        hits = self.hits.of(record)
+        return [i for i in candidates if self.ids[i] in hits]
 
     def has_step(self, record: Record) -> bool:
-        return any(matches(self.steps[i].matcher, record) for i in self.by_event.get(record.event, ()))
+        return bool(self.matching(record))
 
     def is_end(self, record: Record) -> bool:
-        return any(self.steps[i].end and matches(self.steps[i].matcher, record)
-                   for i in self.by_event.get(record.event, ()))
+        return any(self.steps[i].end for i in self.matching(record))
 
 
 class FlowIndex:
@@ -71,7 +123,9 @@ class FlowIndex:
     def __init__(self, flows: list[Flow], release: str, vocabulary_excludes: frozenset[str]) -> None:
         self.flows = flows
         self.release = release
-        self.steps = {flow.name: FlowSteps(flow, release) for flow in flows}
+        everything = [m for flow in flows for m in [*flow.openers, *(s.matcher for s in flow.steps)]]
+        self.hits = Hits(everything)
+        self.steps = {flow.name: FlowSteps(flow, release, self.hits) for flow in flows}
         self.openers: dict[str, list[tuple[Flow, Matcher]]] = defaultdict(list)
         for flow in flows:
             for matcher in flow.openers:
@@ -92,10 +146,18 @@ class FlowIndex:
 
     def opened(self, record: Record) -> list[Flow]:
         """The flows `record` opens."""
-        return [flow for flow, matcher in self.openers.get(record.event, ()) if matches(matcher, record)]
+        openers = self.openers.get(record.event)
+        if not openers:
+            return []
+        hits = self.hits.of(record)
+        return [flow for flow, matcher in openers if id(matcher) in hits]
 
     def is_step_anywhere(self, record: Record) -> bool:
-        return any(matches(m, record) for m in self.vocabulary.get(record.event, ()))
+        vocabulary = self.vocabulary.get(record.event)
+        if not vocabulary:
+            return False
+        hits = self.hits.of(record)
+        return any(id(m) in hits for m in vocabulary)
 
 
 def narrowing(flows: list[Flow]) -> dict[str, str]:

@@ -52,6 +52,7 @@ class Record:
     fields_json: str | None
     message: str
     _fields: dict[str, object] | None = None
+    hits: frozenset[int] | None = None  # ids of the matchers it satisfies (matching.FlowIndex)
 
     @property
     def fields(self) -> dict[str, object]:
