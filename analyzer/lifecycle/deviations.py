@@ -49,8 +49,15 @@ def outliers(values: list[float]) -> list[float | None]:
     if count - 1 < SLOW_PEERS:
         return [None] * count
     ordered = sorted(values)
+    # Leaving one value out keeps the median at or above this neighbour of the middle, so
+    # only values above `floor` can be outliers; the others need no leave-one-out median.
+    low = ordered[max(0, count // 2 - 1)]
+    floor = max(SLOW_FACTOR * low, low + SLOW_MARGIN)
     out: list[float | None] = []
     for value in values:
+        if value <= floor:
+            out.append(None)
+            continue
         middle = _median_without(ordered, value)
         out.append(middle if value > SLOW_FACTOR * middle and value - middle >= SLOW_MARGIN else None)
     return out

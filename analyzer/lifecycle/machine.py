@@ -106,6 +106,15 @@ class Checker:
         self.index = index
         self.facts = facts
         self.release = index.release
+        self._logged: dict[tuple[str, bool], bool] = {}
+
+    def _logs(self, step: Step) -> bool:
+        """Whether the input could show `step` (its service's log, at its level, is there)."""
+        key = (step.service, step.debug)
+        known = self._logged.get(key)
+        if known is None:
+            known = self._logged[key] = self.facts.logs(step.service, step.debug)
+        return known
 
     # ------------------------------------------------------------------ one instance
 
@@ -260,7 +269,7 @@ class Checker:
         if checked.complete:
             return
         ends = [s for s in steps if s.end]
-        if ends and not any(self.facts.logs(s.service, s.debug) for s in ends):
+        if ends and not any(self._logs(s) for s in ends):
             checked.complete = bool(checked.steps)
 
     def _missing(self, checked: Checked, steps: list[Step], matched: dict[int, Record], cursor: int) -> None:
@@ -271,10 +280,10 @@ class Checker:
                 [last] if last else []))
         first = min((i for i in matched if not steps[i].unordered), default=cursor)
         leading = [i for i in range(max(first, 0)) if i not in matched and not steps[i].optional
-                   and not steps[i].unordered and self.facts.logs(steps[i].service, steps[i].debug)]
+                   and not steps[i].unordered and self._logs(steps[i])]
         checked.begins_before_log = bool(leading) and self._near_log_start(checked.operation.records[0])
         for index, step in enumerate(steps):
-            if index in matched or step.optional or not self.facts.logs(step.service, step.debug):
+            if index in matched or step.optional or not self._logs(step):
                 continue
             if checked.begins_before_log and (step.unordered or index < first):
                 continue  # may have been logged before the input begins
@@ -338,7 +347,10 @@ _STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatc
 
 def observe(state: InstanceState, record: Record) -> InstanceState:
     """What a record says about the instance's state (only observations change it)."""
-    event, fields = record.event, (record.fields if record.event in _STATE_EVENTS else {})
+    event = record.event
+    if event not in _STATE_EVENTS:
+        return state
+    fields = record.fields
     if event == "lifecycle":
         power = LIFECYCLE_POWER.get(str(fields.get("state", "")))
         return state.with_changes(None, None, power)

@@ -14,6 +14,7 @@ from analyzer.lifecycle.records import OBSERVATIONS, Record
 from analyzer.vocab.flows import Flow, Matcher, Step
 
 ANY_VALUE = "*"
+_NONE: list[int] = []
 
 
 def matches(matcher: Matcher, record: Record) -> bool:
@@ -100,15 +101,19 @@ class FlowSteps:
             for event in step.matcher.events:
                 self.by_event[event].append(index)
         self.ends = [step for step in self.steps if step.end]
+        self._found: dict[int, list[int]] = {}  # id of a Hits answer -> steps (answers are shared)
         self.sets_task = {step.sets.task for step in flow.steps if step.sets is not None and step.sets.task}
 
     def matching(self, record: Record) -> list[int]:
         """Indexes (into `steps`) of the steps `record` is."""
         candidates = self.by_event.get(record.event)
         if not candidates:
-            return []
+            return _NONE
         hits = self.hits.of(record)
-        return [i for i in candidates if self.ids[i] in hits]
+        found = self._found.get(id(hits))
+        if found is None:
+            found = self._found[id(hits)] = [i for i in candidates if self.ids[i] in hits]
+        return found
 
     def has_step(self, record: Record) -> bool:
         return bool(self.matching(record))
