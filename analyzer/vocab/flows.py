@@ -111,6 +111,13 @@ def load_flows(directory: Path | None, known_events: Iterable[str]) -> list[Flow
     if not files:
         raise FlowError(f"{directory}: no *.flow files")
     known = frozenset(known_events)
+    try:
+        stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError as exc:
+        raise FlowError(f"{directory}: cannot read flow specs ({exc})") from None
+    cached = _LOADED.get((stamp, known))
+    if cached is not None:
+        return list(cached)
     flows: list[Flow] = []
     seen: dict[str, Flow] = {}
     for path in files:
@@ -120,7 +127,13 @@ def load_flows(directory: Path | None, known_events: Iterable[str]) -> list[Flow
                                 f"{seen[flow.name].where}")
             seen[flow.name] = flow
             flows.append(flow)
+    _LOADED[(stamp, known)] = tuple(flows)
     return flows
+
+
+# Specs already read in this process, by file names, times and sizes (a check in a loop,
+# a test suite, a report after a check read them once).
+_LOADED: dict[tuple[object, ...], tuple[Flow, ...]] = {}
 
 
 def parse_flow_file(path: Path, known_events: frozenset[str]) -> list[Flow]:
