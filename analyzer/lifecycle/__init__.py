@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle import durations
 from analyzer.lifecycle.correlate import correlate
 from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory
-from analyzer.lifecycle.matching import FlowIndex, narrowing, step_events
+from analyzer.lifecycle.matching import FlowIndex, hits_for, narrowing, step_events
 from analyzer.lifecycle.records import InputFacts, collect
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
@@ -136,10 +137,26 @@ def check(
     if slow is not None and slow <= 0:
         raise InputError(f"--slow must be a positive number of seconds, not {slow:g}")
     flows = flows_from(flows_dir)
+    # The engine makes a few hundred thousand small objects that form no cycles; the
+    # cycle collector would walk them all again and again while they are being made.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(paths, flows, release=release, slow=slow, format=format, tz=tz, host=host,
+                      jobs=jobs, instances=instances, progress=progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: float | None,
+           format: str, tz: str | None, host: str | None, jobs: int, instances: list[str] | None,
+           progress: Callable[[Progress], None] | None) -> CheckResult:
     summary = ParseSummary()
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
-    records, facts = collect(stream, step_events(flows), narrowing(flows))
+    hits = hits_for(flows)
+    records, facts = collect(stream, step_events(flows), narrowing(flows), hits)
     if instances:
         wanted = set(instances)
         records = [r for r in records if r.instance is None or r.instance in wanted]
@@ -149,7 +166,7 @@ def check(
         by_release[facts.release_of(record.source) if release == "auto" else release].append(record)
     stories: dict[str, InstanceStory] = {}
     for chosen, part in sorted(by_release.items()):
-        index = FlowIndex(flows, chosen, API_OWN_EVENTS)
+        index = FlowIndex(flows, chosen, API_OWN_EVENTS, hits)
         correlation = correlate(part, index)
         checker = Checker(index, facts)
         per_instance = defaultdict(list)

@@ -10,7 +10,11 @@ import json
 import re
 from collections import defaultdict
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from analyzer.lifecycle.records import OBSERVATIONS, Record
+from analyzer.parse.jsonfields import loads
 from analyzer.vocab.flows import Flow, Matcher, Step
 
 ANY_VALUE = "*"
@@ -71,17 +75,78 @@ class Hits:
             return known
         keys = self.keys.get(record.event)
         if keys is None:
-            record.hits = frozenset()
-            return record.hits
+            record.hits = _NOTHING
+            return _NOTHING
         fields = record.fields if keys else {}
-        signature = (record.event, *((fields.get(n) is not None) if presence else _value(fields.get(n))
-                                     for n, presence in keys))
+        values = tuple((fields.get(name) is not None) if presence else _value(fields.get(name))
+                       for name, presence in keys)
+        record.hits = self.answer(record.event, values)
+        return record.hits
+
+    def answer(self, event: str, values: tuple[object, ...]) -> frozenset[int]:
+        """The matchers of `event` satisfied by these values of its keys (see `keys`)."""
+        signature = (event, *values)
         found = self.cache.get(signature)
         if found is None:
-            found = frozenset(id(m) for m in self.by_event[record.event] if matches(m, record))
+            given = dict(zip((name for name, _ in self.keys[event]), values, strict=True))
+            found = frozenset(id(m) for m in self.by_event[event] if _satisfied(m, given))
             self.cache[signature] = found
-        record.hits = found
         return found
+
+    def assign(self, events: list[str], fields: pa.Array | pa.ChunkedArray) -> list[frozenset[int]]:
+        """Every row's answer, the key values read from the fields JSON with Arrow kernels."""
+        out: list[frozenset[int]] = [_NOTHING] * len(events)
+        rows_of: dict[str, list[int]] = defaultdict(list)
+        for row, event in enumerate(events):
+            rows_of[event].append(row)
+        for event, rows in rows_of.items():
+            keys = self.keys.get(event)
+            if keys is None:
+                continue
+            if not keys:
+                answer = self.answer(event, ())
+                for row in rows:
+                    out[row] = answer
+                continue
+            texts = pc.take(fields, pa.array(rows, type=pa.int64()))
+            columns = [_presence(texts, name) if presence else _extract(texts, name)
+                       for name, presence in keys]
+            for position, row in enumerate(rows):
+                out[row] = self.answer(event, tuple(column[position] for column in columns))
+        return out
+
+
+_NOTHING: frozenset[int] = frozenset()
+
+
+def _satisfied(matcher: Matcher, given: dict[str, object]) -> bool:
+    for name, allowed in matcher.where:
+        value = given.get(name)
+        if value is None or value is False:
+            return False
+        if ANY_VALUE not in allowed and str(value) not in allowed:
+            return False
+    return True
+
+
+def _presence(texts: pa.Array, name: str) -> list[bool]:
+    found = pc.match_substring(texts, json.dumps(name) + ":")
+    return [bool(v) for v in pc.fill_null(found, False).to_pylist()]
+
+
+def _extract(texts: pa.Array, name: str) -> list[str | None]:
+    """A top-level value of the fields JSON as `_text` writes it (strings unquoted)."""
+    pattern = _literal(json.dumps(name)) + r':(?P<v>"(?:[^"\\]|\\.)*"|[^,}\]]*)'
+    values = pc.struct_field(pc.extract_regex(texts, pattern), [0]).to_pylist()
+    out: list[str | None] = []
+    for value in values:
+        if value is None or value == "null":
+            out.append(None)
+        elif value.startswith('"'):
+            out.append(loads(value) if "\\" in value else value[1:-1])
+        else:
+            out.append(_text(float(value)) if "." in value else value)
+    return out
 
 
 def _value(value: object) -> str | None:
@@ -125,11 +190,11 @@ class FlowSteps:
 class FlowIndex:
     """All flows of a check, for one release."""
 
-    def __init__(self, flows: list[Flow], release: str, vocabulary_excludes: frozenset[str]) -> None:
+    def __init__(self, flows: list[Flow], release: str, vocabulary_excludes: frozenset[str],
+                 hits: Hits | None = None) -> None:
         self.flows = flows
         self.release = release
-        everything = [m for flow in flows for m in [*flow.openers, *(s.matcher for s in flow.steps)]]
-        self.hits = Hits(everything)
+        self.hits = hits if hits is not None else hits_for(flows)
         self.steps = {flow.name: FlowSteps(flow, release, self.hits) for flow in flows}
         self.openers: dict[str, list[tuple[Flow, Matcher]]] = defaultdict(list)
         for flow in flows:
@@ -163,6 +228,11 @@ class FlowIndex:
             return False
         hits = self.hits.of(record)
         return any(id(m) in hits for m in vocabulary)
+
+
+def hits_for(flows: list[Flow]) -> Hits:
+    """A Hits over every matcher of `flows` (openers and steps of every release)."""
+    return Hits([m for flow in flows for m in [*flow.openers, *(s.matcher for s in flow.steps)]])
 
 
 def narrowing(flows: list[Flow]) -> dict[str, str]:

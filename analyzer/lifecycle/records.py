@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -108,12 +109,14 @@ class InputFacts:
 
 
 def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
-            narrowing: dict[str, str] | None = None) -> tuple[list[Record], InputFacts]:
+            narrowing: dict[str, str] | None = None,
+            hits: Any = None) -> tuple[list[Record], InputFacts]:
     """Records worth checking (steps, observations, problems) and the input's facts.
 
     `narrowing` maps an event to a regex its fields JSON must match to be kept (every
     flow that names the event asks for some field value: `qemu-img` among `Running
-    cmd` lines, POST and DELETE among access lines).
+    cmd` lines, POST and DELETE among access lines).  `hits` (a matching.Hits) gives
+    each record the matchers it satisfies, worked out on whole columns.
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
@@ -137,22 +140,24 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
             fits = pc.fill_null(pc.match_substring_regex(chosen.column("fields"), pattern), False)
             chosen = chosen.filter(pc.or_(pc.invert(pc.is_in(events, narrowed)), fits))
         if chosen.num_rows:
-            records.extend(_records(chosen, len(records)))
+            records.extend(_records(chosen, len(records), hits))
     facts.current_sources.update(r.source for r in records
                                  if r.event == "api_request" and "microversion" in (r.fields_json or ""))
     return records, facts
 
 
-def _records(table: pa.Table, start: int) -> Iterator[Record]:
+def _records(table: pa.Table, start: int, hits: Any) -> Iterator[Record]:
     columns = {name: _plain(table.column(name)).to_pylist() for name in _COLUMNS if name != "time"}
     micros = pc.fill_null(pc.cast(table.column("time"), pa.int64()), _NO_MICROS).to_numpy()
     seconds = [m / 1_000_000 if m != _NO_MICROS else _NO_TIME for m in micros.tolist()]
+    answers = hits.assign(columns["event"], table.column("fields")) if hits is not None else None
     for offset in range(table.num_rows):
         yield Record(start + offset, seconds[offset], columns["source"][offset],
                      columns["line"][offset], columns["host"][offset],
                      columns["service"][offset] or "other", columns["level"][offset],
                      columns["request_id"][offset], columns["instance"][offset],
-                     columns["event"][offset], columns["fields"][offset], columns["message"][offset])
+                     columns["event"][offset], columns["fields"][offset], columns["message"][offset],
+                     None, answers[offset] if answers is not None else None)
 
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:
