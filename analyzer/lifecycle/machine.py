@@ -52,6 +52,7 @@ class Checked:
     begins_before_log: bool = False  # its first steps would predate the log
     before: InstanceState = field(default_factory=InstanceState)
     after: InstanceState = field(default_factory=InstanceState)
+    transitions: list[Transition] = field(default_factory=list)
 
     @property
     def flow(self) -> Flow:
@@ -139,8 +140,7 @@ class Checker:
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
                 _, _, checked = pending.pop(0)
-                for transition in self._transitions(checked):
-                    story.transitions.append(transition)
+                story.transitions += checked.transitions
                 state = checked.after
                 host = _host_after(checked, host)
                 continue
@@ -150,7 +150,7 @@ class Checker:
                 if not _applies(state, item, host):
                     continue
                 changed = observe(state, item)
-                if changed != state:
+                if changed is not state:
                     state = changed
                     story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
                                                          item))
@@ -178,12 +178,13 @@ class Checker:
         previous: Record | None = None
         refusals: list[Record] = []
         for record in operation.records:
-            if _refusal(record):
-                checked.refused = True
-                refusals.append(record)
-                continue
-            if record.event == "api_request" and _status(record) >= 400:
-                checked.refused = True  # rejected: nothing more will happen; _problems says why
+            if record.event in _API_ANSWERS:
+                if _refusal(record):
+                    checked.refused = True
+                    refusals.append(record)
+                    continue
+                if record.event == "api_request" and _status(record) >= 400:
+                    checked.refused = True  # rejected: nothing more will happen; _problems says why
             found = flow_steps.matching(record)
             if not found:
                 self._stray(checked, record)
@@ -213,7 +214,7 @@ class Checker:
         if not checked.refused:
             self._missing(checked, steps, matched, cursor)
         self._problems(checked)
-        checked.after = self._after(checked)
+        checked.after, checked.transitions = self._after(checked)
         if checked.after.vm == "error" and not any(d.kind == dv.ERROR for d in checked.deviations):
             checked.deviations.append(dv.Deviation(dv.ERROR, "the instance ended in vm_state error", []))
         return checked
@@ -309,38 +310,36 @@ class Checker:
                 checked.deviations.append(dv.Deviation(
                     dv.ERROR, f"the API answered {_status(record)}", [record]))
 
-    def _after(self, checked: Checked) -> InstanceState:
+    def _after(self, checked: Checked) -> tuple[InstanceState, list[Transition]]:
+        """The state the operation leaves, and its changes of state on the way."""
         if checked.refused:
-            return checked.before  # the API turned it down: nothing changed
+            return checked.before, []  # the API turned it down: nothing changed
+        name = checked.flow.name
         state = checked.before
+        transitions: list[Transition] = []
         for seen in checked.steps:
-            state = observe(state, seen.record)
-            state = _apply(state, seen.step.sets)
+            new = _apply(observe(state, seen.record), seen.step.sets)
+            if new is not state and new != state:
+                transitions.append(Transition(seen.record.seconds, new, f"{name}: {seen.step.name}",
+                                              seen.record))
+            state = new
+        stepped = {id(seen.record) for seen in checked.steps}
         for record in checked.operation.records:
-            if record.event in _STATE_EVENTS and not any(s.record is record for s in checked.steps):
+            if record.event in _STATE_EVENTS and id(record) not in stepped:
                 state = observe(state, record)
-        if checked.complete and not checked.refused:
+        if checked.complete:
             state = _apply(state, checked.flow.ends)
         elif any(d.kind == dv.ERROR for d in checked.deviations) and state.task not in (None, NO_TASK):
             state = state.with_changes(None, NO_TASK, None)  # @reverts_task_state on the exception
-        return state
-
-    def _transitions(self, checked: Checked) -> list[Transition]:
-        out: list[Transition] = []
-        state = checked.before
-        for seen in checked.steps:
-            new = _apply(observe(state, seen.record), seen.step.sets)
-            if new != state:
-                out.append(Transition(seen.record.seconds, new,
-                                      f"{checked.flow.name}: {seen.step.name}", seen.record))
-                state = new
-        if checked.after != state:
+        last_state = transitions[-1].state if transitions else checked.before
+        if state != last_state:
             last = checked.steps[-1].record if checked.steps else checked.operation.records[0]
-            out.append(Transition(last.seconds, checked.after, f"{checked.flow.name}: {checked.status}",
-                                  last))
-        return out
+            outcome = "ends" if checked.complete else "stops"
+            transitions.append(Transition(last.seconds, state, f"{name}: {outcome}", last))
+        return state, transitions
 
 
+_API_ANSWERS = frozenset({"api_refusal", "api_request"})
 _STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatch", "set_instance_state",
                            "set_error_state", "shutdown_by_itself", "task_reverted"})
 

@@ -54,6 +54,7 @@ class Record:
     message: str
     _fields: dict[str, object] | None = None
     hits: frozenset[int] | None = None  # ids of the matchers it satisfies (matching.FlowIndex)
+    _problem: bool | None = None
 
     @property
     def fields(self) -> dict[str, object]:
@@ -71,7 +72,12 @@ class Record:
 
     @property
     def is_problem(self) -> bool:
-        return self.event == TRACEBACK or self.event == ERROR or self.level in PROBLEM_LEVELS
+        """An ERROR or CRITICAL line, or a traceback."""
+        known = self._problem
+        if known is None:
+            known = self._problem = (self.event == TRACEBACK or self.event == ERROR
+                                     or self.level in PROBLEM_LEVELS)
+        return known
 
     def evidence(self) -> dict[str, object]:
         """The record as a deviation or a step cites it (built when a report needs it)."""

@@ -62,6 +62,9 @@ class InstanceState:
 
     def with_changes(self, vm: str | None, task: str | None, power: str | None) -> InstanceState:
         """This state with the given parts replaced (None keeps a part as it is)."""
+        if (vm is None or vm == self.vm) and (task is None or task == self.task) and (
+                power is None or power == self.power):
+            return self
         return InstanceState(vm if vm is not None else self.vm,
                              task if task is not None else self.task,
                              power if power is not None else self.power)
