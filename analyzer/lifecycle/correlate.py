@@ -16,6 +16,7 @@ whose flow has such a step; otherwise they are observations of the instance's st
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -102,7 +103,10 @@ def choose_flow(members: list[Record], index: FlowIndex) -> Flow | None:
     """The flow a request's records follow, or None when none of them opens a flow."""
     candidates: list[Flow] = []
     by_api: list[Flow] = []  # what the user asked for, when the API says it, outranks compute anchors
+    openers = index.openers
     for record in members:
+        if record.event not in openers:
+            continue
         for flow in index.opened(record):
             if flow not in candidates:
                 candidates.append(flow)
@@ -154,21 +158,20 @@ def _open_operation(ops: list[Operation], record: Record, index: FlowIndex) -> O
     moment = record.t
     if record.event == "sync_pending_task":
         return _task_owner(ops, record, moment, index)
-    open_ops = []
-    for position, operation in enumerate(ops):
-        if operation.start > moment:
-            break
+    latest_open: Operation | None = None
+    # latest first: the operations started before the record, of which those still open
+    for position in range(bisect.bisect_right(ops, moment, key=_start) - 1, -1, -1):
+        operation = ops[position]
         closes = operation.ends_at
         if closes is None and position + 1 < len(ops):
             closes = ops[position + 1].start  # a later operation on the instance closes it
-        if closes is None or moment <= max(closes, operation.last):
-            open_ops.append(operation)
-    for operation in reversed(open_ops):
+        if closes is not None and moment > closes and moment > operation.last:
+            continue
+        if latest_open is None:
+            latest_open = operation
         if index.of(operation.flow).has_step(record):
             return operation
-    if record.is_problem and open_ops:
-        return open_ops[-1]
-    return None
+    return latest_open if record.is_problem else None
 
 
 def _task_owner(ops: list[Operation], record: Record, moment: float,
@@ -196,6 +199,10 @@ def _first_end(operation: Operation, index: FlowIndex) -> float | None:
         if steps.is_end(record):
             return record.t
     return None
+
+
+def _start(operation: Operation) -> float:
+    return operation.start
 
 
 def _position(record: Record) -> tuple[float, int]:

@@ -61,7 +61,8 @@ def slow(checked: list[Checked], threshold: float | None) -> None:
         timed = [(c, c.duration) for c in items if c.duration is not None]
         values = [d for _, d in timed]
         for (item, duration), middle in zip(timed, dv.outliers(values), strict=True):
-            _judge(item, None, duration, middle, len(values) - 1, threshold, None)
+            if middle is not None or (threshold is not None and duration > threshold):
+                _judge(item, None, duration, middle, len(values) - 1, threshold, None)
         per_step: dict[str, list[tuple[Checked, StepSeen]]] = defaultdict(list)
         for item in items:
             for seen in item.steps:
@@ -70,7 +71,8 @@ def slow(checked: list[Checked], threshold: float | None) -> None:
         for name, samples in per_step.items():
             values = [seen.duration for _, seen in samples]  # type: ignore[misc]
             for (item, seen), middle in zip(samples, dv.outliers(values), strict=True):  # type: ignore[arg-type]
-                _judge(item, name, seen.duration, middle, len(values) - 1, threshold, seen)  # type: ignore[arg-type]
+                if middle is not None or (threshold is not None and seen.duration > threshold):  # type: ignore[operator]
+                    _judge(item, name, seen.duration, middle, len(values) - 1, threshold, seen)  # type: ignore[arg-type]
 
 
 def _judge(item: Checked, step: str | None, duration: float, middle: float | None, peers: int,

@@ -167,6 +167,7 @@ class FlowSteps:
                 self.by_event[event].append(index)
         self.ends = [step for step in self.steps if step.end]
         self._found: dict[int, list[int]] = {}  # id of a Hits answer -> steps (answers are shared)
+        self._ending: dict[int, bool] = {}  # id of a Hits answer -> whether one of them is an end
         self.sets_task = {step.sets.task for step in flow.steps if step.sets is not None and step.sets.task}
 
     def matching(self, record: Record) -> list[int]:
@@ -174,17 +175,22 @@ class FlowSteps:
         candidates = self.by_event.get(record.event)
         if not candidates:
             return _NONE
-        hits = self.hits.of(record)
+        hits = record.hits
+        if hits is None:
+            hits = self.hits.of(record)
         found = self._found.get(id(hits))
         if found is None:
             found = self._found[id(hits)] = [i for i in candidates if self.ids[i] in hits]
+            self._ending[id(hits)] = any(self.steps[i].end for i in found)
         return found
 
     def has_step(self, record: Record) -> bool:
         return bool(self.matching(record))
 
     def is_end(self, record: Record) -> bool:
-        return any(self.steps[i].end for i in self.matching(record))
+        if not self.matching(record):
+            return False
+        return self._ending[id(record.hits)]
 
 
 class FlowIndex:
