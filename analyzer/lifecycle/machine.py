@@ -189,7 +189,11 @@ class Checker:
             if not found:
                 self._stray(checked, record)
                 continue
-            index = self._choose(steps, found, matched, cursor)
+            only = found[0]
+            if len(found) == 1 and only not in matched and (only > cursor or steps[only].unordered):
+                index: int | None = only  # the common case, decided without _choose
+            else:
+                index = self._choose(steps, found, matched, cursor)
             if index is None:
                 continue  # a step seen again: the first sighting stands
             step = steps[index]
@@ -318,6 +322,8 @@ class Checker:
         state = checked.before
         transitions: list[Transition] = []
         for seen in checked.steps:
+            if seen.step.sets is None and seen.record.event not in _STATE_EVENTS:
+                continue
             new = _apply(observe(state, seen.record), seen.step.sets)
             if new is not state and new != state:
                 transitions.append(Transition(seen.record.seconds, new, f"{name}: {seen.step.name}",

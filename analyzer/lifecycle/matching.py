@@ -255,7 +255,9 @@ def narrowing(flows: list[Flow]) -> dict[str, str]:
             continue  # observations are kept whatever their fields say
         alternatives: set[str] = set()
         for matcher in found:
-            name, values = matcher.where[0]
+            # the most telling predicate: fewest values, a value over mere presence, the later
+            name, values = min(reversed(matcher.where),
+                               key=lambda predicate: (ANY_VALUE in predicate[1], len(predicate[1])))
             key = _literal(json.dumps(name)) + ":"
             if ANY_VALUE in values:
                 alternatives.add(key)
