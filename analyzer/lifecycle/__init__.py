@@ -184,8 +184,10 @@ def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: fl
                 stories[name] = told
     chosen = release if release != "auto" else " and ".join(sorted(by_release)) or "2016"
     result = CheckResult(chosen, flows, stories, summary, facts)
-    durations.slow(result.checked, slow)
-    result.durations = durations.table(result.checked)
+    checked = result.checked
+    by_type = durations.samples(checked)
+    durations.slow(checked, slow, by_type)
+    result.durations = durations.table(checked, by_type)
     return result
 
 

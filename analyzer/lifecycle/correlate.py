@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from analyzer.lifecycle.matching import FlowIndex
 from analyzer.lifecycle.records import Record
@@ -50,7 +51,7 @@ class Operation:
 
     def __post_init__(self) -> None:
         self.start = self.records[0].t
-        self.last = max(r.t for r in self.records)
+        self.last = self.records[-1].t  # records come sorted by time
 
 
 @dataclass
@@ -131,15 +132,17 @@ def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
     per_instance: dict[str, list[Operation]] = defaultdict(list)
     for operation in operations:
         per_instance[operation.instance].append(operation)
-    for ops in per_instance.values():
-        ops.sort(key=lambda o: o.start)
+    starts: dict[str, list[float]] = {}
+    for instance, ops in per_instance.items():
+        ops.sort(key=_start)
+        starts[instance] = [operation.start for operation in ops]
 
     observations: dict[str, list[Record]] = defaultdict(list)
     for instance, records in loose.items():
         records.sort(key=_position)
         ops = per_instance.get(instance, [])
         for record in records:
-            target = _open_operation(ops, record, index)
+            target = _open_operation(ops, starts.get(instance, []), record, index)
             if target is None:
                 observations[instance].append(record)
                 continue
@@ -153,14 +156,18 @@ def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
     return observations
 
 
-def _open_operation(ops: list[Operation], record: Record, index: FlowIndex) -> Operation | None:
-    """The latest operation open at the record's time that has a step (or problem) like it."""
+def _open_operation(ops: list[Operation], starts: list[float], record: Record,
+                    index: FlowIndex) -> Operation | None:
+    """The latest operation open at the record's time that has a step (or problem) like it.
+
+    `ops` are the instance's operations by start time, `starts` their start times.
+    """
     moment = record.t
     if record.event == "sync_pending_task":
         return _task_owner(ops, record, moment, index)
     latest_open: Operation | None = None
     # latest first: the operations started before the record, of which those still open
-    for position in range(bisect.bisect_right(ops, moment, key=_start) - 1, -1, -1):
+    for position in range(bisect.bisect_right(starts, moment) - 1, -1, -1):
         operation = ops[position]
         closes = operation.ends_at
         if closes is None and position + 1 < len(ops):
@@ -205,5 +212,4 @@ def _start(operation: Operation) -> float:
     return operation.start
 
 
-def _position(record: Record) -> tuple[float, int]:
-    return (record.t, record.order)
+_position = attrgetter("t", "order")  # a record's place in time: (t, order)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from analyzer.lifecycle.records import Record
 
@@ -25,7 +26,7 @@ SLOW_MARGIN = 2.0
 SLOW_PEERS = 3
 
 
-@dataclass
+@dataclass(slots=True)
 class Deviation:
     kind: str
     detail: str
@@ -46,30 +47,30 @@ def outliers(values: list[float]) -> list[float | None]:
     Sorting once makes each leave-one-out median a lookup, so this is O(n log n).
     """
     count = len(values)
+    out: list[float | None] = [None] * count
     if count - 1 < SLOW_PEERS:
-        return [None] * count
-    ordered = sorted(values)
+        return out
+    array = np.asarray(values, dtype=float)
+    ordered = np.sort(array)
     # Leaving one value out keeps the median at or above this neighbour of the middle, so
     # only values above `floor` can be outliers; the others need no leave-one-out median.
-    low = ordered[max(0, count // 2 - 1)]
+    low = float(ordered[max(0, count // 2 - 1)])
     floor = max(SLOW_FACTOR * low, low + SLOW_MARGIN)
-    out: list[float | None] = []
-    for value in values:
-        if value <= floor:
-            out.append(None)
-            continue
+    for position in np.flatnonzero(array > floor).tolist():
+        value = values[position]
         middle = _median_without(ordered, value)
-        out.append(middle if value > SLOW_FACTOR * middle and value - middle >= SLOW_MARGIN else None)
+        if value > SLOW_FACTOR * middle and value - middle >= SLOW_MARGIN:
+            out[position] = middle
     return out
 
 
-def _median_without(ordered: list[float], value: float) -> float:
+def _median_without(ordered: np.ndarray, value: float) -> float:
     """Median of `ordered` (sorted) with one occurrence of `value` left out."""
-    position = bisect.bisect_left(ordered, value)
+    position = int(np.searchsorted(ordered, value, side="left"))
     size = len(ordered) - 1
 
     def at(k: int) -> float:  # k-th element of the list without `position`
-        return ordered[k] if k < position else ordered[k + 1]
+        return float(ordered[k] if k < position else ordered[k + 1])
 
     if size % 2:
         return at(size // 2)

@@ -3,7 +3,7 @@ and the `slow` deviations found against them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,48 +29,70 @@ def stats(values: list[float], ok: int | None = None) -> dict[str, float | int |
     return out
 
 
-def table(checked: list[Checked]) -> dict[str, dict[str, object]]:
-    """Per operation type: its stats (duration of complete operations) and its steps' stats."""
-    by_type: dict[str, list[Checked]] = defaultdict(list)
+@dataclass
+class Samples:
+    """The checked operations of one type with their durations, gathered in one pass."""
+
+    items: list[Checked] = field(default_factory=list)
+    timed: list[tuple[Checked, float]] = field(default_factory=list)  # complete operations
+    steps: dict[str, list[tuple[Checked, StepSeen]]] = field(default_factory=dict)  # by step name
+
+
+def samples(checked: list[Checked]) -> dict[str, Samples]:
+    """Per operation type (flow name), its operations and the durations of them and their steps."""
+    by_type: dict[str, Samples] = {}
     for item in checked:
-        by_type[item.flow.name].append(item)
+        found = by_type.get(item.flow.name)
+        if found is None:
+            found = by_type[item.flow.name] = Samples()
+        found.items.append(item)
+        duration = item.duration
+        if duration is not None:
+            found.timed.append((item, duration))
+        steps = found.steps
+        for seen in item.steps:
+            if seen.duration is not None:
+                name = seen.step.name
+                if name in steps:
+                    steps[name].append((item, seen))
+                else:
+                    steps[name] = [(item, seen)]
+    return by_type
+
+
+def table(checked: list[Checked], by_type: dict[str, Samples] | None = None) -> dict[str, dict[str, object]]:
+    """Per operation type: its stats (duration of complete operations) and its steps' stats."""
+    by_type = by_type if by_type is not None else samples(checked)
     out: dict[str, dict[str, object]] = {}
     for name in sorted(by_type):
-        items = by_type[name]
-        durations = [c.duration for c in items if c.duration is not None]
-        entry: dict[str, object] = stats(durations, ok=sum(1 for c in items if c.status == OK))
+        found = by_type[name]
+        items = found.items
+        entry: dict[str, object] = stats([d for _, d in found.timed],
+                                         ok=sum(1 for c in items if c.status == OK))
         entry["count"] = len(items)
         entry["deviations"] = sum(len(c.deviations) for c in items)
-        steps: dict[str, list[float]] = defaultdict(list)
         order: list[str] = [s.name for s in items[0].flow.steps]
-        for item in items:
-            for seen in item.steps:
-                if seen.duration is not None:
-                    steps[seen.step.name].append(seen.duration)
-        entry["steps"] = {step: stats(steps[step]) for step in order if step in steps}
+        entry["steps"] = {step: stats([seen.duration for _, seen in found.steps[step]])  # type: ignore[misc]
+                          for step in order if step in found.steps}
         out[name] = entry
     return out
 
 
-def slow(checked: list[Checked], threshold: float | None) -> None:
+def slow(checked: list[Checked], threshold: float | None,
+         by_type: dict[str, Samples] | None = None) -> None:
     """Add `slow` deviations: far above the same type's other durations, or over `threshold`."""
-    by_type: dict[str, list[Checked]] = defaultdict(list)
-    for item in checked:
-        by_type[item.flow.name].append(item)
-    for items in by_type.values():
-        timed = [(c, c.duration) for c in items if c.duration is not None]
-        values = [d for _, d in timed]
-        for (item, duration), middle in zip(timed, dv.outliers(values), strict=True):
+    by_type = by_type if by_type is not None else samples(checked)
+    for found in by_type.values():
+        values = [d for _, d in found.timed]
+        for (item, duration), middle in zip(found.timed, dv.outliers(values), strict=True):
             if middle is not None or (threshold is not None and duration > threshold):
                 _judge(item, None, duration, middle, len(values) - 1, threshold, None)
-        per_step: dict[str, list[tuple[Checked, StepSeen]]] = defaultdict(list)
-        for item in items:
-            for seen in item.steps:
-                if seen.duration is not None and not seen.step.repeat:  # polling: no peer durations
-                    per_step[seen.step.name].append((item, seen))
-        for name, samples in per_step.items():
-            values = [seen.duration for _, seen in samples]  # type: ignore[misc]
-            for (item, seen), middle in zip(samples, dv.outliers(values), strict=True):  # type: ignore[arg-type]
+        for name, all_pairs in found.steps.items():
+            pairs = [pair for pair in all_pairs if not pair[1].step.repeat]  # polling: no peers
+            if not pairs:
+                continue
+            values = [seen.duration for _, seen in pairs]  # type: ignore[misc]
+            for (item, seen), middle in zip(pairs, dv.outliers(values), strict=True):  # type: ignore[arg-type]
                 if middle is not None or (threshold is not None and seen.duration > threshold):  # type: ignore[operator]
                     _judge(item, name, seen.duration, middle, len(values) - 1, threshold, seen)  # type: ignore[arg-type]
 

@@ -21,6 +21,7 @@ from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
 from analyzer.lifecycle.matching import FlowIndex
 from analyzer.lifecycle.records import InputFacts, Record
+from analyzer.lifecycle.verdicts import Shape, Verdicts
 from analyzer.vocab.events import TRACEBACK
 from analyzer.vocab.flows import Flow, StateChange, Step
 from analyzer.vocab.states import LIFECYCLE_POWER, NO_TASK, InstanceState, power_name
@@ -33,14 +34,14 @@ LOG_START_GRACE = 300.0
 API_OWN_EVENTS = frozenset({"api_request", "api_action", "api_call", "api_going_to", "api_going_to_run"})
 
 
-@dataclass
+@dataclass(slots=True)
 class StepSeen:
     step: Step
     record: Record
     duration: float | None  # seconds since the step before it (None for the first)
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
     """The verdict on one operation."""
 
@@ -81,7 +82,7 @@ class Checked:
         return DEVIATION if self.deviations else OK
 
 
-@dataclass
+@dataclass(slots=True)
 class Transition:
     time: float | None
     state: InstanceState
@@ -108,6 +109,7 @@ class Checker:
         self.facts = facts
         self.release = index.release
         self._logged: dict[tuple[str, bool], bool] = {}
+        self.verdicts = Verdicts()
 
     def _logs(self, step: Step) -> bool:
         """Whether the input could show `step` (its service's log, at its level, is there)."""
@@ -168,6 +170,32 @@ class Checker:
     # ------------------------------------------------------------------ one operation
 
     def check(self, operation: Operation, before: InstanceState) -> Checked:
+        """The verdict on `operation`, admitted from `before` (reused for a known shape)."""
+        steps = self.index.of(operation.flow).steps
+        shape = self._shape(operation, before)
+        verdict = self.verdicts.get(shape)
+        if verdict is not None:
+            checked = Checked(operation, before=before)
+            verdict.apply(checked, steps)
+            return checked
+        checked = self._check(operation, before)
+        self.verdicts.keep(shape, checked, steps)
+        return checked
+
+    def _shape(self, operation: Operation, before: InstanceState) -> Shape | None:
+        """What the verdict on `operation` depends on; None when it quotes its lines."""
+        hits = self.index.hits
+        lines: list[object] = [operation.flow.name, before, self._near_log_start(operation.records[0])]
+        for record in operation.records:
+            event = record.event
+            if record.is_problem or event == "api_refusal" or (
+                    event == "api_request" and _status(record) >= 400):
+                return None
+            lines.append((event, record.hits if record.hits is not None else hits.of(record),
+                          change_of(record) if event in _STATE_EVENTS else None))
+        return tuple(lines)
+
+    def _check(self, operation: Operation, before: InstanceState) -> Checked:
         checked = Checked(operation, before=before)
         flow = operation.flow
         flow_steps = self.index.of(flow)
@@ -352,26 +380,33 @@ _STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatc
 
 def observe(state: InstanceState, record: Record) -> InstanceState:
     """What a record says about the instance's state (only observations change it)."""
+    if record.event not in _STATE_EVENTS:
+        return state
+    change = change_of(record)
+    return state.with_changes(*change) if change is not None else state
+
+
+def change_of(record: Record) -> tuple[str | None, str | None, str | None] | None:
+    """The (vm, task, power) parts an observation sets (None: parts it leaves, or no change)."""
     event = record.event
     if event not in _STATE_EVENTS:
-        return state
+        return None
     fields = record.fields
     if event == "lifecycle":
-        power = LIFECYCLE_POWER.get(str(fields.get("state", "")))
-        return state.with_changes(None, None, power)
+        return (None, None, LIFECYCLE_POWER.get(str(fields.get("state", ""))))
     if event == "sync_pending_task" and fields.get("task_state"):
-        return state.with_changes(None, str(fields["task_state"]), None)
+        return (None, str(fields["task_state"]), None)
     if event == "sync_power_mismatch":
-        return state.with_changes(None, None, power_name(fields.get("vm_power_state")))
+        return (None, None, power_name(fields.get("vm_power_state")))
     if event == "set_instance_state" and fields.get("vm_state"):
-        return state.with_changes(str(fields["vm_state"]).lower(), NO_TASK, None)
+        return (str(fields["vm_state"]).lower(), NO_TASK, None)
     if event == "set_error_state":
-        return state.with_changes("error", None, None)
+        return ("error", None, None)
     if event == "shutdown_by_itself":
-        return state.with_changes(None, None, "shutdown")
+        return (None, None, "shutdown")
     if event == "task_reverted":
-        return state.with_changes(None, NO_TASK, None)
-    return state
+        return (None, NO_TASK, None)
+    return None
 
 
 _UNKNOWN = object()

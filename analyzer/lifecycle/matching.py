@@ -10,6 +10,7 @@ import json
 import re
 from collections import defaultdict
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -93,27 +94,48 @@ class Hits:
             self.cache[signature] = found
         return found
 
-    def assign(self, events: list[str], fields: pa.Array | pa.ChunkedArray) -> list[frozenset[int]]:
-        """Every row's answer, the key values read from the fields JSON with Arrow kernels."""
-        out: list[frozenset[int]] = [_NOTHING] * len(events)
-        rows_of: dict[str, list[int]] = defaultdict(list)
-        for row, event in enumerate(events):
-            rows_of[event].append(row)
-        for event, rows in rows_of.items():
+    def assign(self, events: pa.Array | pa.ChunkedArray,
+               fields: pa.Array | pa.ChunkedArray) -> list[frozenset[int]]:
+        """Every row's answer, worked out once per distinct key (event and key values).
+
+        The key values are read from the fields JSON with Arrow kernels and joined into
+        one signature per row; only the distinct signatures reach Python.
+        """
+        rows = len(events)
+        out = np.full(rows, _NOTHING, dtype=object)
+        codes = pc.dictionary_encode(_array(events))
+        fields = _array(fields)
+        indices = codes.indices.to_numpy(zero_copy_only=False)
+        for code, event in enumerate(codes.dictionary.to_pylist()):
             keys = self.keys.get(event)
             if keys is None:
                 continue
+            where = np.flatnonzero(indices == code)
             if not keys:
-                answer = self.answer(event, ())
-                for row in rows:
-                    out[row] = answer
+                out[where] = self.answer(event, ())
                 continue
-            texts = pc.take(fields, pa.array(rows, type=pa.int64()))
+            texts = pc.take(fields, pa.array(where, type=pa.int64()))
             columns = [_presence(texts, name) if presence else _extract(texts, name)
                        for name, presence in keys]
-            for position, row in enumerate(rows):
-                out[row] = self.answer(event, tuple(column[position] for column in columns))
-        return out
+            signature = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(
+                *columns, _SEPARATOR, null_handling="replace", null_replacement=_ABSENT)
+            distinct = pc.dictionary_encode(pc.fill_null(signature, _ABSENT))
+            answers = np.empty(len(distinct.dictionary), dtype=object)
+            for position, joined in enumerate(distinct.dictionary.to_pylist()):
+                parts = joined.split(_SEPARATOR) if len(columns) > 1 else [joined]
+                values = tuple(_decoded(part, presence)
+                               for part, (_, presence) in zip(parts, keys, strict=True))
+                answers[position] = self.answer(event, values)
+            out[where] = answers[distinct.indices.to_numpy(zero_copy_only=False)]
+        return out.tolist()
+
+
+def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+_SEPARATOR = "\x1f"  # joins a row's key values; JSON text escapes control characters
+_ABSENT = "\x1e"  # a key value the fields do not hold
 
 
 _NOTHING: frozenset[int] = frozenset()
@@ -129,24 +151,27 @@ def _satisfied(matcher: Matcher, given: dict[str, object]) -> bool:
     return True
 
 
-def _presence(texts: pa.Array, name: str) -> list[bool]:
-    found = pc.match_substring(texts, json.dumps(name) + ":")
-    return [bool(v) for v in pc.fill_null(found, False).to_pylist()]
+def _presence(texts: pa.Array, name: str) -> pa.Array:
+    """"1" where the fields JSON holds `name`, else null."""
+    found = pc.fill_null(pc.match_substring(texts, json.dumps(name) + ":"), False)
+    return pc.if_else(found, "1", pa.scalar(None, pa.string()))
 
 
-def _extract(texts: pa.Array, name: str) -> list[str | None]:
-    """A top-level value of the fields JSON as `_text` writes it (strings unquoted)."""
+def _extract(texts: pa.Array, name: str) -> pa.Array:
+    """A top-level value of the fields JSON as it is written there (null when absent)."""
     pattern = _literal(json.dumps(name)) + r':(?P<v>"(?:[^"\\]|\\.)*"|[^,}\]]*)'
-    values = pc.struct_field(pc.extract_regex(texts, pattern), [0]).to_pylist()
-    out: list[str | None] = []
-    for value in values:
-        if value is None or value == "null":
-            out.append(None)
-        elif value.startswith('"'):
-            out.append(loads(value) if "\\" in value else value[1:-1])
-        else:
-            out.append(_text(float(value)) if "." in value else value)
-    return out
+    return pc.struct_field(pc.extract_regex(texts, pattern), [0])
+
+
+def _decoded(raw: str, presence: bool) -> object:
+    """One key value as `answer` takes it: presence as a bool, a value as `_text` writes it."""
+    if presence:
+        return raw != _ABSENT
+    if raw == _ABSENT or raw == "null":
+        return None
+    if raw.startswith('"'):
+        return loads(raw) if "\\" in raw else raw[1:-1]
+    return _text(float(raw)) if "." in raw else raw
 
 
 def _value(value: object) -> str | None:
@@ -166,6 +191,7 @@ class FlowSteps:
             for event in step.matcher.events:
                 self.by_event[event].append(index)
         self.ends = [step for step in self.steps if step.end]
+        self.end_events = frozenset(event for step in self.ends for event in step.matcher.events)
         self._found: dict[int, list[int]] = {}  # id of a Hits answer -> steps (answers are shared)
         self._ending: dict[int, bool] = {}  # id of a Hits answer -> whether one of them is an end
         self.sets_task = {step.sets.task for step in flow.steps if step.sets is not None and step.sets.task}
@@ -188,7 +214,7 @@ class FlowSteps:
         return bool(self.matching(record))
 
     def is_end(self, record: Record) -> bool:
-        if not self.matching(record):
+        if record.event not in self.end_events or not self.matching(record):
             return False
         return self._ending[id(record.hits)]
 
@@ -203,6 +229,7 @@ class FlowIndex:
         self.hits = hits if hits is not None else hits_for(flows)
         self.steps = {flow.name: FlowSteps(flow, release, self.hits) for flow in flows}
         self.openers: dict[str, list[tuple[Flow, Matcher]]] = defaultdict(list)
+        self._opened: dict[tuple[str, int], list[Flow]] = {}
         for flow in flows:
             for matcher in flow.openers:
                 for event in matcher.events:
@@ -226,7 +253,11 @@ class FlowIndex:
         if not openers:
             return []
         hits = self.hits.of(record)
-        return [flow for flow, matcher in openers if id(matcher) in hits]
+        key = (record.event, id(hits))  # answers are shared: one look per distinct answer
+        found = self._opened.get(key)
+        if found is None:
+            found = self._opened[key] = [flow for flow, matcher in openers if id(matcher) in hits]
+        return found
 
     def is_step_anywhere(self, record: Record) -> bool:
         vocabulary = self.vocabulary.get(record.event)

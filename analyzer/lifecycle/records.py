@@ -9,11 +9,13 @@ DEBUG, the release the wording belongs to) are gathered on the way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,7 +33,6 @@ OBSERVATIONS = frozenset({
 })
 PROBLEM_LEVELS = ("ERROR", "CRITICAL")
 _NO_TIME = float("-inf")
-_NO_MICROS = -(2**63)
 _COLUMNS = ("time", "source", "line", "host", "service", "level", "request_id",
             "instance", "event", "fields", "message")
 
@@ -54,7 +55,7 @@ class Record:
     message: str
     _fields: dict[str, object] | None = None
     hits: frozenset[int] | None = None  # ids of the matchers it satisfies (matching.FlowIndex)
-    _problem: bool | None = None
+    is_problem: bool = False  # an ERROR or CRITICAL line, or a traceback
 
     @property
     def fields(self) -> dict[str, object]:
@@ -69,15 +70,6 @@ class Record:
     @property
     def time(self) -> datetime | None:
         return datetime.fromtimestamp(self.t, UTC) if self.t != _NO_TIME else None
-
-    @property
-    def is_problem(self) -> bool:
-        """An ERROR or CRITICAL line, or a traceback."""
-        known = self._problem
-        if known is None:
-            known = self._problem = (self.event == TRACEBACK or self.event == ERROR
-                                     or self.level in PROBLEM_LEVELS)
-        return known
 
     def evidence(self) -> dict[str, object]:
         """The record as a deviation or a step cites it (built when a report needs it)."""
@@ -128,50 +120,97 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
     narrowed = pa.array(sorted(narrowing or {}), type=pa.string())
     pattern = "|".join(f"(?:{regex})" for regex in (narrowing or {}).values())
-    records: list[Record] = []
+    chosen_parts: list[pa.Table] = []
     for table in tables:
         facts.rows += table.num_rows
         _note_levels(table, facts)
         with_ids = table.filter(pc.is_valid(table.column("global_request_id"))).column("source")
         facts.current_sources.update(pc.unique(_plain(with_ids)).to_pylist())
-        events = _plain(table.column("event"))
-        problems = pc.and_(pc.is_in(_plain(table.column("level")), pa.array(PROBLEM_LEVELS)),
-                           pc.not_equal(events, TRACEBACK_LINE))  # one traceback, one problem
-        keep = pc.or_(pc.is_in(events, wanted), problems)
+        events = table.column("event")
+        problems = pc.and_(_is_in(table.column("level"), pa.array(PROBLEM_LEVELS)),  # one traceback,
+                           pc.invert(_is_in(events, pa.array([TRACEBACK_LINE]))))  # one problem
+        keep = pc.or_(_is_in(events, wanted), problems)
         keep = pc.and_(pc.fill_null(keep, False),
                        pc.or_(pc.is_valid(table.column("instance")), pc.is_valid(table.column("request_id"))))
-        chosen = table.filter(keep).select(list(_COLUMNS))
-        if pattern and chosen.num_rows:
-            events = _plain(chosen.column("event"))
-            fits = pc.fill_null(pc.match_substring_regex(chosen.column("fields"), pattern), False)
-            chosen = chosen.filter(pc.or_(pc.invert(pc.is_in(events, narrowed)), fits))
+        if pattern:
+            keep = _narrowed(keep, pc.and_(keep, _is_in(events, narrowed)), table.column("fields"), pattern)
+        chosen = table.select(list(_COLUMNS)).filter(keep)
         if chosen.num_rows:
-            records.extend(_records(chosen, len(records), hits))
-    facts.current_sources.update(r.source for r in records
-                                 if r.event == "api_request" and "microversion" in (r.fields_json or ""))
+            chosen_parts.append(pa.table({name: _plain(chosen.column(name)) for name in _COLUMNS}))
+            _note_microversions(chosen, facts)
+    records: list[Record] = []
+    if chosen_parts:
+        # one table for what was kept: the kernels of `_records` then run once, not once per block
+        records = _records(pa.concat_tables(chosen_parts, promote_options="permissive"), hits)
     return records, facts
 
 
-def _records(table: pa.Table, start: int, hits: Any) -> Iterator[Record]:
-    columns = {name: _plain(table.column(name)).to_pylist() for name in _COLUMNS if name != "time"}
-    micros = pc.fill_null(pc.cast(table.column("time"), pa.int64()), _NO_MICROS).to_numpy()
-    seconds = [m / 1_000_000 if m != _NO_MICROS else _NO_TIME for m in micros.tolist()]
-    answers = hits.assign(columns["event"], table.column("fields")) if hits is not None else None
-    for offset in range(table.num_rows):
-        yield Record(start + offset, seconds[offset], columns["source"][offset],
-                     columns["line"][offset], columns["host"][offset],
-                     columns["service"][offset] or "other", columns["level"][offset],
-                     columns["request_id"][offset], columns["instance"][offset],
-                     columns["event"][offset], columns["fields"][offset], columns["message"][offset],
-                     None, answers[offset] if answers is not None else None)
+def _narrowed(keep: pa.ChunkedArray, candidates: pa.ChunkedArray, fields: pa.ChunkedArray,
+              pattern: str) -> pa.Array:
+    """`keep` less the `candidates` whose fields JSON does not match `pattern`."""
+    rows = pc.indices_nonzero(candidates)
+    if not len(rows):
+        return keep
+    fits = pc.fill_null(pc.match_substring_regex(pc.take(fields, rows), pattern), False)
+    dropped = pc.filter(rows, pc.invert(fits)).to_numpy()
+    if not len(dropped):
+        return keep
+    mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
+    mask[dropped] = False
+    return pa.array(mask)
+
+
+def _note_microversions(chosen: pa.Table, facts: InputFacts) -> None:
+    """Files whose access lines carry a microversion are in a post-2016 release's wording."""
+    api = pc.indices_nonzero(pc.fill_null(_is_in(chosen.column("event"), pa.array(["api_request"])), False))
+    if not len(api):
+        return
+    sources = pc.take(chosen.column("source"), api)
+    fields = pc.take(chosen.column("fields"), api)
+    with_version = pc.fill_null(pc.match_substring(fields, '"microversion"'), False)
+    facts.current_sources.update(pc.unique(_plain(sources.filter(with_version))).to_pylist())
+
+
+def _is_in(column: pa.ChunkedArray, values: pa.Array) -> pa.ChunkedArray:
+    """`pc.is_in`, on a dictionary column worked out on its (few) distinct values."""
+    if not pa.types.is_dictionary(column.type):
+        return pc.is_in(column, values)
+    chunks = []
+    for chunk in column.chunks:
+        found = pc.is_in(chunk.dictionary, values)
+        chunks.append(pc.fill_null(pc.take(found, chunk.indices), False))
+    return pa.chunked_array(chunks, type=pa.bool_())
+
+
+def _records(table: pa.Table, hits: Any) -> list[Record]:
+    """A Record per row, built by `map` over whole columns (no per-row Python frame)."""
+    rows = table.num_rows
+    micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
+    valid = pc.is_valid(table.column("time")).to_numpy(zero_copy_only=False)
+    seconds = np.where(valid, micros / 1_000_000, _NO_TIME).tolist()
+    service = pc.fill_null(table.column("service"), "other")
+    events = table.column("event")
+    answers = hits.assign(events, table.column("fields")) if hits is not None else repeat(None, rows)
+    problems = pc.or_(pc.is_in(events, pa.array([TRACEBACK, ERROR])),
+                      pc.fill_null(pc.is_in(table.column("level"), pa.array(PROBLEM_LEVELS)), False))
+    return list(map(Record, range(rows), seconds, *(table.column(name).to_pylist() for name in
+                                                    ("source", "line", "host")),
+                    service.to_pylist(),
+                    *(table.column(name).to_pylist() for name in
+                      ("level", "request_id", "instance", "event", "fields", "message")),
+                    repeat(None, rows), answers, problems.to_pylist()))
 
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:
-    pairs = pa.table({"service": _plain(table.column("service")), "level": _plain(table.column("level"))})
+    # grouped on the dictionary columns as they come: no string is decoded per row
+    pairs = pa.table({"service": table.column("service"), "level": table.column("level")})
     for row in pairs.group_by(["service", "level"]).aggregate([]).to_pylist():
         if row["service"] and row["level"]:
             facts.levels.setdefault(row["service"], set()).add(row["level"])
-    firsts = pa.table({"source": _plain(table.column("source")), "time": table.column("time")})
+    sources = pc.unique(table.column("source")).to_pylist()
+    if all(source in facts.starts for source in sources):
+        return  # the stream is in time order: a file's first record came in an earlier block
+    firsts = pa.table({"source": table.column("source"), "time": table.column("time")})
     for row in firsts.group_by("source").aggregate([("time", "min")]).to_pylist():
         if row["time_min"] is not None and row["source"] not in facts.starts:
             facts.starts[row["source"]] = row["time_min"].timestamp()

@@ -1,0 +1,59 @@
+"""Verdicts reused across operations of the same shape equal what a full check finds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.lifecycle import check
+from analyzer.lifecycle.verdicts import Verdicts
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVSTACK = ROOT.parent / "shared" / "real_logs" / "devstack_gate_2016"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import corpus  # noqa: E402  (the benchmark's generator of realistic logs)
+
+
+@pytest.fixture(scope="module", params=["2016", "current"])
+def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp(f"corpus-{request.param}")
+    corpus.generate(out, 60_000, seed=7, style=request.param, layout="oslo")
+    return sorted(out.glob("*.log"))
+
+
+def _fresh(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> dict:
+    with monkeypatch.context() as patch:
+        patch.setattr(Verdicts, "get", lambda self, shape: None)  # every operation checked in full
+        return check(paths).as_dict()
+
+
+def test_reused_verdicts_equal_full_checks_on_a_generated_log(
+        generated: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    reused = check(generated)
+    kept = reused.as_dict()
+    assert kept["summary"]["operations"] > 500
+    assert kept["summary"]["deviations"]["missing_step"] + kept["summary"]["deviations"]["error"] > 0
+    assert kept == _fresh(generated, monkeypatch)
+
+
+def test_reused_verdicts_equal_full_checks_on_the_devstack_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = sorted(DEVSTACK.glob("screen-n-*.txt"))
+    assert check(paths).as_dict() == _fresh(paths, monkeypatch)
+
+
+def test_verdicts_are_reused(generated: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    applied = []
+    original = Verdicts.get
+
+    def counting(self: Verdicts, shape: object) -> object:
+        found = original(self, shape)  # type: ignore[arg-type]
+        applied.append(found is not None)
+        return found
+
+    monkeypatch.setattr(Verdicts, "get", counting)
+    result = check(generated)
+    assert len(applied) == len(result.checked)
+    assert sum(applied) > len(applied) / 2  # most operations went the way an earlier one did
