@@ -203,14 +203,15 @@ def _records(table: pa.Table, hits: Any) -> list[Record]:
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:
     # grouped on the dictionary columns as they come: no string is decoded per row
-    pairs = pa.table({"service": table.column("service"), "level": table.column("level")})
+    pairs = pa.table({"service": table.column("service"),
+                      "level": table.column("level")}).unify_dictionaries()
     for row in pairs.group_by(["service", "level"]).aggregate([]).to_pylist():
         if row["service"] and row["level"]:
             facts.levels.setdefault(row["service"], set()).add(row["level"])
     sources = pc.unique(table.column("source")).to_pylist()
     if all(source in facts.starts for source in sources):
         return  # the stream is in time order: a file's first record came in an earlier block
-    firsts = pa.table({"source": table.column("source"), "time": table.column("time")})
+    firsts = pa.table({"source": table.column("source"), "time": table.column("time")}).unify_dictionaries()
     for row in firsts.group_by("source").aggregate([("time", "min")]).to_pylist():
         if row["time_min"] is not None and row["source"] not in facts.starts:
             facts.starts[row["source"]] = row["time_min"].timestamp()
