@@ -22,6 +22,7 @@ from analyzer.lifecycle.correlate import correlate
 from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory
 from analyzer.lifecycle.matching import FlowIndex, hits_for, narrowing, step_events
 from analyzer.lifecycle.records import InputFacts, collect
+from analyzer.lifecycle.verdicts import LINE_SHAPES
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
 from analyzer.vocab.events import GENERIC_EVENTS
@@ -156,7 +157,7 @@ def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: fl
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
     hits = hits_for(flows)
-    records, facts = collect(stream, step_events(flows), narrowing(flows), hits)
+    records, facts = collect(stream, step_events(flows), narrowing(flows), hits, LINE_SHAPES)
     if instances:
         wanted = set(instances)
         records = [r for r in records if r.instance is None or r.instance in wanted]

@@ -63,24 +63,24 @@ class Correlation:
 def correlate(records: list[Record], index: FlowIndex) -> Correlation:
     """Group `records` into operations per instance (see the module docstring)."""
     by_request: dict[str, set[str]] = defaultdict(set)
-    for record in records:
-        if record.request_id and record.instance:
-            by_request[record.request_id].add(record.instance)
-
     groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
     loose: dict[str, list[Record]] = defaultdict(list)
+    unnamed: list[Record] = []  # a request's lines that name no instance
     for record in records:
-        if record.request_id is None:
-            if record.instance:
-                loose[record.instance].append(record)
-            continue
-        if record.instance:
-            groups[(record.instance, record.request_id)].append(record)
-            continue
-        instances = by_request.get(record.request_id, ())
+        request_id, instance = record.request_id, record.instance
+        if request_id is None:
+            if instance:
+                loose[instance].append(record)
+        elif instance:
+            by_request[request_id].add(instance)
+            groups[(instance, request_id)].append(record)
+        else:
+            unnamed.append(record)
+    for record in unnamed:
+        instances = by_request.get(record.request_id, ())  # type: ignore[arg-type]
         if len(instances) <= MAX_INSTANCES_PER_REQUEST:
             for instance in instances:
-                groups[(instance, record.request_id)].append(record)
+                groups[(instance, record.request_id)].append(record)  # type: ignore[index]
 
     operations: list[Operation] = []
     for (instance, request_id), members in groups.items():
@@ -164,7 +164,7 @@ def _open_operation(ops: list[Operation], starts: list[float], record: Record,
     """
     moment = record.t
     if record.event == "sync_pending_task":
-        return _task_owner(ops, record, moment, index)
+        return _task_owner(ops, starts, record, moment, index)
     latest_open: Operation | None = None
     # latest first: the operations started before the record, of which those still open
     for position in range(bisect.bisect_right(starts, moment) - 1, -1, -1):
@@ -181,7 +181,7 @@ def _open_operation(ops: list[Operation], starts: list[float], record: Record,
     return latest_open if record.is_problem else None
 
 
-def _task_owner(ops: list[Operation], record: Record, moment: float,
+def _task_owner(ops: list[Operation], starts: list[float], record: Record, moment: float,
                 index: FlowIndex) -> Operation | None:
     """The operation whose task a `pending task (X). Skip.` line names.
 
@@ -190,9 +190,8 @@ def _task_owner(ops: list[Operation], record: Record, moment: float,
     belongs to that operation rather than to the instance's state after it.
     """
     task = record.fields.get("task_state")
-    for operation in reversed(ops):
-        if operation.start > moment:
-            continue
+    for position in range(bisect.bisect_right(starts, moment) - 1, -1, -1):  # latest started first
+        operation = ops[position]
         if moment - operation.last > PENDING_TASK_GRACE:
             return None
         if task in index.of(operation.flow).sets_task:
@@ -202,8 +201,9 @@ def _task_owner(ops: list[Operation], record: Record, moment: float,
 
 def _first_end(operation: Operation, index: FlowIndex) -> float | None:
     steps = index.of(operation.flow)
+    ends = steps.end_events
     for record in operation.records:
-        if steps.is_end(record):
+        if record.event in ends and steps.is_end(record):
             return record.t
     return None
 

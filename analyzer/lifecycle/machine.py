@@ -16,6 +16,7 @@ the power state: the VM Paused / VM Resumed pair of a libvirt boot is not a paus
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
@@ -171,29 +172,22 @@ class Checker:
 
     def check(self, operation: Operation, before: InstanceState) -> Checked:
         """The verdict on `operation`, admitted from `before` (reused for a known shape)."""
-        steps = self.index.of(operation.flow).steps
         shape = self._shape(operation, before)
         verdict = self.verdicts.get(shape)
         if verdict is not None:
             checked = Checked(operation, before=before)
-            verdict.apply(checked, steps)
+            verdict.apply(checked)
             return checked
         checked = self._check(operation, before)
-        self.verdicts.keep(shape, checked, steps)
+        self.verdicts.keep(shape, checked)
         return checked
 
     def _shape(self, operation: Operation, before: InstanceState) -> Shape | None:
         """What the verdict on `operation` depends on; None when it quotes its lines."""
-        hits = self.index.hits
-        lines: list[object] = [operation.flow.name, before, self._near_log_start(operation.records[0])]
-        for record in operation.records:
-            event = record.event
-            if record.is_problem or event == "api_refusal" or (
-                    event == "api_request" and _status(record) >= 400):
-                return None
-            lines.append((event, record.hits if record.hits is not None else hits.of(record),
-                          change_of(record) if event in _STATE_EVENTS else None))
-        return tuple(lines)
+        lines = tuple(map(_SHAPE, operation.records))
+        if None in lines:
+            return None
+        return (operation.flow.name, before, self._near_log_start(operation.records[0]), lines)
 
     def _check(self, operation: Operation, before: InstanceState) -> Checked:
         checked = Checked(operation, before=before)
@@ -374,6 +368,7 @@ class Checker:
 
 
 _API_ANSWERS = frozenset({"api_refusal", "api_request"})
+_SHAPE = attrgetter("shape")
 _STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatch", "set_instance_state",
                            "set_error_state", "shutdown_by_itself", "task_reverted"})
 
@@ -426,11 +421,13 @@ def _applies(state: InstanceState, record: Record, host: str | None | object) ->
 
 def _host_after(checked: Checked, host: str | None | object) -> str | None | object:
     """The compute host the instance runs on once the operation is over."""
+    compute: str | None | object = host
     for record in checked.operation.records:
         if record.event == "live_migration_done" and record.fields.get("dest_host"):
             return str(record.fields["dest_host"])
-    compute = [r for r in checked.operation.records if r.service == "nova-compute"]
-    return compute[-1].host if compute else host
+        if record.service == "nova-compute":
+            compute = record.host
+    return compute
 
 
 def _apply(state: InstanceState, change: StateChange | None) -> InstanceState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -94,40 +95,63 @@ class Hits:
             self.cache[signature] = found
         return found
 
-    def assign(self, events: pa.Array | pa.ChunkedArray,
-               fields: pa.Array | pa.ChunkedArray) -> list[frozenset[int]]:
+    def assign(self, events: pa.Array | pa.ChunkedArray, fields: pa.Array | pa.ChunkedArray,
+               extra: dict[str, tuple[str, ...]] | None = None) -> Assigned:
         """Every row's answer, worked out once per distinct key (event and key values).
 
         The key values are read from the fields JSON with Arrow kernels and joined into
-        one signature per row; only the distinct signatures reach Python.
+        one signature per row; only the distinct signatures reach Python.  `extra` names
+        more fields per event that tell rows apart without changing the answer: every row
+        also gets the number of its distinct (event, key values, extra values).
         """
+        extra = extra or {}
         rows = len(events)
         out = np.full(rows, _NOTHING, dtype=object)
+        numbers = np.zeros(rows, dtype=np.int64)
+        kinds: list[tuple[str, dict[str, str | None]]] = []
         codes = pc.dictionary_encode(_array(events))
         fields = _array(fields)
         indices = codes.indices.to_numpy(zero_copy_only=False)
         for code, event in enumerate(codes.dictionary.to_pylist()):
             keys = self.keys.get(event)
-            if keys is None:
-                continue
+            more = extra.get(event, ())
             where = np.flatnonzero(indices == code)
-            if not keys:
-                out[where] = self.answer(event, ())
+            if not keys and not more:
+                if keys is not None:
+                    out[where] = self.answer(event, ())
+                numbers[where] = len(kinds)
+                kinds.append((event, {}))
                 continue
+            keys = keys or ()
             texts = pc.take(fields, pa.array(where, type=pa.int64()))
             columns = [_presence(texts, name) if presence else _extract(texts, name)
-                       for name, presence in keys]
+                       for name, presence in keys] + [_extract(texts, name) for name in more]
             signature = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(
                 *columns, _SEPARATOR, null_handling="replace", null_replacement=_ABSENT)
             distinct = pc.dictionary_encode(pc.fill_null(signature, _ABSENT))
             answers = np.empty(len(distinct.dictionary), dtype=object)
+            number = np.empty(len(distinct.dictionary), dtype=np.int64)
             for position, joined in enumerate(distinct.dictionary.to_pylist()):
                 parts = joined.split(_SEPARATOR) if len(columns) > 1 else [joined]
                 values = tuple(_decoded(part, presence)
-                               for part, (_, presence) in zip(parts, keys, strict=True))
-                answers[position] = self.answer(event, values)
-            out[where] = answers[distinct.indices.to_numpy(zero_copy_only=False)]
-        return out.tolist()
+                               for part, (_, presence) in zip(parts, keys, strict=False))
+                answers[position] = self.answer(event, values) if event in self.keys else _NOTHING
+                number[position] = len(kinds)
+                kinds.append((event, {name: _decoded(part, False)  # type: ignore[misc]
+                                      for name, part in zip(more, parts[len(keys):], strict=True)}))
+            chosen = distinct.indices.to_numpy(zero_copy_only=False)
+            out[where] = answers[chosen]
+            numbers[where] = number[chosen]
+        return Assigned(out.tolist(), numbers, kinds)
+
+
+@dataclass
+class Assigned:
+    """What `Hits.assign` finds for each row of a table."""
+
+    answers: list[frozenset[int]]  # the ids of the matchers each row satisfies
+    numbers: np.ndarray  # each row's distinct (event, key values, extra values), as an index of `kinds`
+    kinds: list[tuple[str, dict[str, str | None]]]  # each distinct one: event and extra values
 
 
 def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -56,6 +56,7 @@ class Record:
     _fields: dict[str, object] | None = None
     hits: frozenset[int] | None = None  # ids of the matchers it satisfies (matching.FlowIndex)
     is_problem: bool = False  # an ERROR or CRITICAL line, or a traceback
+    shape: int | None = None  # what its operation's verdict depends on (verdicts.LineShapes)
 
     @property
     def fields(self) -> dict[str, object]:
@@ -108,13 +109,14 @@ class InputFacts:
 
 def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
             narrowing: dict[str, str] | None = None,
-            hits: Any = None) -> tuple[list[Record], InputFacts]:
+            hits: Any = None, shaping: Any = None) -> tuple[list[Record], InputFacts]:
     """Records worth checking (steps, observations, problems) and the input's facts.
 
     `narrowing` maps an event to a regex its fields JSON must match to be kept (every
     flow that names the event asks for some field value: `qemu-img` among `Running
     cmd` lines, POST and DELETE among access lines).  `hits` (a matching.Hits) gives
-    each record the matchers it satisfies, worked out on whole columns.
+    each record the matchers it satisfies, worked out on whole columns, and `shaping`
+    (a verdicts.LineShapes, with `hits`) its shape.
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
@@ -141,7 +143,7 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     records: list[Record] = []
     if chosen_parts:
         # one table for what was kept: the kernels of `_records` then run once, not once per block
-        records = _records(pa.concat_tables(chosen_parts, promote_options="permissive"), hits)
+        records = _records(pa.concat_tables(chosen_parts, promote_options="permissive"), hits, shaping)
     return records, facts
 
 
@@ -182,7 +184,7 @@ def _is_in(column: pa.ChunkedArray, values: pa.Array) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=pa.bool_())
 
 
-def _records(table: pa.Table, hits: Any) -> list[Record]:
+def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
     """A Record per row, built by `map` over whole columns (no per-row Python frame)."""
     rows = table.num_rows
     micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -190,15 +192,21 @@ def _records(table: pa.Table, hits: Any) -> list[Record]:
     seconds = np.where(valid, micros / 1_000_000, _NO_TIME).tolist()
     service = pc.fill_null(table.column("service"), "other")
     events = table.column("event")
-    answers = hits.assign(events, table.column("fields")) if hits is not None else repeat(None, rows)
     problems = pc.or_(pc.is_in(events, pa.array([TRACEBACK, ERROR])),
                       pc.fill_null(pc.is_in(table.column("level"), pa.array(PROBLEM_LEVELS)), False))
+    answers: Iterable[object] = repeat(None, rows)
+    shapes: Iterable[object] = repeat(None, rows)
+    if hits is not None:
+        assigned = hits.assign(events, table.column("fields"), shaping.fields if shaping else None)
+        answers = assigned.answers
+        if shaping is not None:
+            shapes = shaping.shapes(assigned, problems.to_numpy(zero_copy_only=False))
     return list(map(Record, range(rows), seconds, *(table.column(name).to_pylist() for name in
                                                     ("source", "line", "host")),
                     service.to_pylist(),
                     *(table.column(name).to_pylist() for name in
                       ("level", "request_id", "instance", "event", "fields", "message")),
-                    repeat(None, rows), answers, problems.to_pylist()))
+                    repeat(None, rows), answers, problems.to_pylist(), shapes))
 
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:

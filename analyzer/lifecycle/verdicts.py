@@ -15,10 +15,14 @@ the API) has no shape and is always checked in full.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from operator import sub
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from analyzer.lifecycle import deviations as dv
-from analyzer.lifecycle.records import Record
+from analyzer.lifecycle.matching import Assigned
 from analyzer.vocab.flows import Step
 from analyzer.vocab.states import InstanceState
 
@@ -28,55 +32,107 @@ if TYPE_CHECKING:  # machine imports this module
 Shape = tuple[object, ...]
 
 
+class LineShapes:
+    """Gives each line a number for what the verdict on its operation depends on.
+
+    Beyond the event and the matchers it satisfies, that is the state an observation
+    shows (machine.change_of reads these fields) and an access line's status.  A line
+    the verdict would quote (an ERROR line, a traceback, an API refusal or failure)
+    gets None.  Worked out on whole columns by `Hits.assign`, once per distinct line.
+    """
+
+    fields: dict[str, tuple[str, ...]] = {
+        "lifecycle": ("state",), "sync_pending_task": ("task_state",),
+        "sync_power_mismatch": ("vm_power_state",), "set_instance_state": ("vm_state",),
+        "api_request": ("status",),
+    }
+
+    def shapes(self, assigned: Assigned, problems: np.ndarray) -> list[int | None]:
+        """Each row's shape number, None for the rows in `problems` and those quoted."""
+        shape_of = np.array([_shape(number, event, values)
+                             for number, (event, values) in enumerate(assigned.kinds)] or [None],
+                            dtype=object)
+        shapes = shape_of[assigned.numbers]
+        shapes[problems] = None
+        return shapes.tolist()
+
+
+def _shape(number: int, event: str, values: dict[str, str | None]) -> int | None:
+    if event == "api_refusal":
+        return None
+    if event == "api_request":
+        try:
+            status = int(values.get("status") or 0)
+        except ValueError:
+            status = 0
+        if status >= 400:
+            return None
+    return number
+
+
+LINE_SHAPES = LineShapes()
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """A checked operation with its lines replaced by their positions in the operation."""
 
-    steps: tuple[tuple[int, int], ...]  # (line position, step index)
+    step_lines: tuple[int, ...]  # the position of each step's line, in the order seen
+    steps: tuple[Step, ...]  # the steps those lines are
     deviations: tuple[tuple[str, str, tuple[int, ...], str | None], ...]
     complete: bool
     refused: bool
     begins_before_log: bool
     after: InstanceState
-    transitions: tuple[tuple[int, InstanceState, str], ...]  # (line position, state, cause)
+    transition_lines: tuple[int, ...]
+    transition_states: tuple[InstanceState, ...]
+    transition_causes: tuple[str, ...]
 
     @classmethod
-    def of(cls, checked: Checked, steps: list[Step]) -> Verdict | None:
+    def of(cls, checked: Checked) -> Verdict | None:
         """The verdict of `checked`, or None if it cites a line outside its operation."""
         position = {id(record): number for number, record in enumerate(checked.operation.records)}
-        step_index = {id(step): number for number, step in enumerate(steps)}
         try:
             return cls(
-                tuple((position[id(seen.record)], step_index[id(seen.step)]) for seen in checked.steps),
+                tuple(position[id(seen.record)] for seen in checked.steps),
+                tuple(seen.step for seen in checked.steps),
                 tuple((d.kind, d.detail, tuple(position[id(r)] for r in d.evidence), d.step)
                       for d in checked.deviations),
                 checked.complete, checked.refused, checked.begins_before_log, checked.after,
-                tuple((position[id(t.evidence)], t.state, t.cause) for t in checked.transitions
-                      if t.evidence is not None),
+                tuple(position[id(t.evidence)] for t in checked.transitions),
+                tuple(t.state for t in checked.transitions),
+                tuple(t.cause for t in checked.transitions),
             )
-        except KeyError:
+        except (KeyError, TypeError):  # a line of another operation, or a transition without one
             return None
 
-    def apply(self, checked: Checked, steps: list[Step]) -> None:
+    def apply(self, checked: Checked) -> None:
         """Fill `checked` (made for another operation of the same shape) from this verdict."""
-        from analyzer.lifecycle.machine import StepSeen, Transition  # noqa: PLC0415 (cycle)
-
+        step_seen, transition = _machine_types()
         records = checked.operation.records
-        previous: Record | None = None
-        seen_steps = checked.steps
-        for line, index in self.steps:
-            record = records[line]
-            seen_steps.append(StepSeen(steps[index], record,
-                                       record.t - previous.t if previous is not None else None))
-            previous = record
-        checked.deviations = [dv.Deviation(kind, detail, [records[p] for p in lines], step)
-                              for kind, detail, lines, step in self.deviations]
+        lines = [records[line] for line in self.step_lines]
+        times = [record.t for record in lines]
+        durations = [None, *map(sub, times[1:], times[:-1])] if times else []
+        checked.steps = list(map(step_seen, self.steps, lines, durations))
+        if self.deviations:
+            checked.deviations = [dv.Deviation(kind, detail, [records[p] for p in where], step)
+                                  for kind, detail, where, step in self.deviations]
         checked.complete = self.complete
         checked.refused = self.refused
         checked.begins_before_log = self.begins_before_log
         checked.after = self.after
-        checked.transitions = [Transition(records[line].seconds, state, cause, records[line])
-                               for line, state, cause in self.transitions]
+        if self.transition_lines:
+            evidence = [records[line] for line in self.transition_lines]
+            checked.transitions = list(map(transition, [record.seconds for record in evidence],
+                                           self.transition_states, self.transition_causes, evidence))
+
+
+@cache
+def _machine_types() -> tuple[type, type]:
+    """machine.StepSeen and machine.Transition (machine imports this module)."""
+    from analyzer.lifecycle.machine import StepSeen, Transition  # noqa: PLC0415
+
+    return StepSeen, Transition
 
 
 class Verdicts:
@@ -88,10 +144,9 @@ class Verdicts:
     def get(self, shape: Shape | None) -> Verdict | None:
         return self.known.get(shape) if shape is not None else None
 
-    def keep(self, shape: Shape | None, checked: Checked, steps: list[Step]) -> None:
-        if shape is None or len(checked.transitions) != sum(
-                1 for t in checked.transitions if t.evidence is not None):
+    def keep(self, shape: Shape | None, checked: Checked) -> None:
+        if shape is None:
             return
-        verdict = Verdict.of(checked, steps)
+        verdict = Verdict.of(checked)
         if verdict is not None:
             self.known[shape] = verdict
