@@ -5,6 +5,7 @@ The library surface:
     >>> import analyzer
     >>> frame = analyzer.parse_logs(["sample_logs/devstack_2016"])   # doctest: +SKIP
     >>> frame[frame.event == "lifecycle"][["time", "instance", "fields"]]  # doctest: +SKIP
+    >>> analyzer.render_report(["sample_logs/"], "reports/timeline.html")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "Progress",
     "parse_logs",
     "parse_to_file",
+    "render_report",
 ]
 
 
@@ -77,3 +79,16 @@ def parse_to_file(
     stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
                           progress=progress, summary=summary)
     return write(stream, target)
+
+
+def render_report(source: object, output: str | Path, **options: object) -> object:
+    """Write the interactive HTML report of `source` (log paths, or a CheckResult) to `output`.
+
+    Timelines per instance, request waterfalls, tables and plots in one offline file; returns
+    an `analyzer.report.Rendered`.  The options are those of `analyzer.report.render`
+    (instances, since, until, png, and the check options); imported on first use, so
+    `import analyzer` stays light.
+    """
+    from analyzer.report import render  # noqa: PLC0415
+
+    return render(source, output, **options)  # type: ignore[arg-type]

@@ -263,6 +263,65 @@ def lifecycle(
         sys.stderr.close()
 
 
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories, .gz files or - for stdin.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file to write, e.g. reports/timeline.html.")
+    ],
+    instance: Annotated[
+        list[str] | None,
+        typer.Option("--instance", "-i", help="Only this instance (UUID or a unique prefix); repeatable."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only operations still running at or after this time "
+                     "(ISO 8601, UTC unless it says, e.g. 2016-06-28T13:57:00)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only operations begun at or before this time."),
+    ] = None,
+    png: Annotated[
+        bool, typer.Option("--png", help="Also write the first instance's timeline as a PNG beside the "
+                           "HTML (needs Chromium or Chrome).")
+    ] = False,
+    flows: FlowsOption = None,
+    release: ReleaseOption = "auto",
+    slow: Annotated[
+        float | None,
+        typer.Option("--slow", help="Also call slow any operation or step over this many seconds."),
+    ] = None,
+    format: FormatOption = "auto",
+    tz: TzOption = None,
+    host: HostOption = None,
+    jobs: JobsOption = 1,
+) -> None:
+    """Write an interactive HTML report: timelines, request waterfalls, tables and plots in one file.
+
+    The file works offline (plotly.js is inside it).  Example:
+    novatrace report sample_logs/ -o reports/timeline.html --png
+    """
+    from analyzer.report import render  # noqa: PLC0415
+
+    try:
+        with _progress_bar(True) as progress:
+            written = render(paths, output, instances=instance or None, since=since, until=until, png=png,
+                             flows_dir=flows, release=release, slow=slow, format=format, tz=tz, host=host,
+                             jobs=jobs, progress=progress)
+    except NovatraceError as error:
+        _fail(error)
+    for warning in written.warnings:
+        typer.echo(f"novatrace: warning: {warning}", err=True)
+    drawn = "" if written.drawn == written.instances else f" ({written.drawn:,} drawn)"
+    typer.echo(f"wrote {written.path} ({written.size / 1e6:.1f} MB): {written.instances:,} instances{drawn}, "
+               f"{written.operations:,} operations, {written.deviations:,} deviations in "
+               f"{written.deviating:,} operations", err=True)
+    for notice in written.notices:
+        typer.echo(f"note: {notice}", err=True)
+    if written.png is not None:
+        typer.echo(f"wrote {written.png}", err=True)
+
+
 def _one_instance(known: dict[str, object], wanted: str) -> str:
     from analyzer.errors import InputError  # noqa: PLC0415
 

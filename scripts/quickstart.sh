@@ -9,3 +9,4 @@ mkdir -p reports
 # check every operation of the samples against the flows; exit status 1 means deviations found
 .venv/bin/novatrace check sample_logs/ --json > reports/sample_check.json || [ $? -eq 1 ]
 .venv/bin/novatrace check sample_logs/ || [ $? -eq 1 ]
+.venv/bin/novatrace report sample_logs/ -o reports/timeline.html
