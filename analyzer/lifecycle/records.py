@@ -9,6 +9,7 @@ DEBUG, the release the wording belongs to) are gathered on the way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,8 +121,8 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
-    narrowed = pa.array(sorted(narrowing or {}), type=pa.string())
-    pattern = "|".join(f"(?:{regex})" for regex in (narrowing or {}).values())
+    narrowing = narrowing or {}
+    pattern = _event_pattern(narrowing)
     chosen_parts: list[pa.Table] = []
     for table in tables:
         facts.rows += table.num_rows
@@ -134,8 +135,8 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
         keep = pc.or_(_is_in(events, wanted), problems)
         keep = pc.and_(pc.fill_null(keep, False),
                        pc.or_(pc.is_valid(table.column("instance")), pc.is_valid(table.column("request_id"))))
-        if pattern:
-            keep = _narrowed(keep, pc.and_(keep, _is_in(events, narrowed)), table.column("fields"), pattern)
+        if narrowing:
+            keep = _narrowed(keep, events, table.column("fields"), narrowing, pattern)
         chosen = table.select(list(_COLUMNS)).filter(keep)
         if chosen.num_rows:
             chosen_parts.append(pa.table({name: _plain(chosen.column(name)) for name in _COLUMNS}))
@@ -147,19 +148,35 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     return records, facts
 
 
-def _narrowed(keep: pa.ChunkedArray, candidates: pa.ChunkedArray, fields: pa.ChunkedArray,
-              pattern: str) -> pa.Array:
-    """`keep` less the `candidates` whose fields JSON does not match `pattern`."""
-    rows = pc.indices_nonzero(candidates)
+def _narrowed(keep: pa.ChunkedArray, events: pa.ChunkedArray, fields: pa.ChunkedArray,
+              narrowing: dict[str, str], pattern: str) -> pa.Array:
+    """`keep` less the rows of each narrowed event whose fields JSON does not match its regex.
+
+    `pattern` (see `_event_pattern`) is matched against "event<US>fields" in one pass.
+    """
+    rows = pc.indices_nonzero(pc.and_(keep, _is_in(events, pa.array(sorted(narrowing)))))
     if not len(rows):
         return keep
-    fits = pc.fill_null(pc.match_substring_regex(pc.take(fields, rows), pattern), False)
-    dropped = pc.filter(rows, pc.invert(fits)).to_numpy()
+    kinds = pc.take(events, rows)
+    if pa.types.is_dictionary(kinds.type):
+        kinds = kinds.cast(kinds.type.value_type)
+    tagged = pc.binary_join_element_wise(kinds, pc.fill_null(pc.take(fields, rows), ""), _UNIT)
+    fits = pc.fill_null(pc.match_substring_regex(tagged, pattern), False)
+    dropped = rows.filter(pc.invert(fits)).to_numpy()
     if not len(dropped):
         return keep
     mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
     mask[dropped] = False
     return pa.array(mask)
+
+
+_UNIT = "\x1f"  # joins an event name to its fields JSON (which escapes control characters)
+
+
+def _event_pattern(narrowing: dict[str, str]) -> str:
+    """One regex for `_narrowed`: each event's own alternatives, after its name."""
+    return "|".join(f"(?:^{re.escape(event)}{_UNIT}.*(?:{regex}))"
+                    for event, regex in sorted(narrowing.items()))
 
 
 def _note_microversions(chosen: pa.Table, facts: InputFacts) -> None:
