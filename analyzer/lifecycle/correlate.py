@@ -83,7 +83,12 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
                 groups[(instance, record.request_id)].append(record)  # type: ignore[index]
 
     operations: list[Operation] = []
+    openers = index.openers
     for (instance, request_id), members in groups.items():
+        if len(members) == 1 and members[0].event not in openers:  # a periodic task's line, mostly
+            if members[0].event not in USER_REQUEST_EVENTS:
+                loose[instance].append(members[0])
+            continue
         flow = choose_flow(members, index)
         if flow is None:
             if not any(r.event in USER_REQUEST_EVENTS for r in members):

@@ -114,7 +114,9 @@ class Hits:
         indices = codes.indices.to_numpy(zero_copy_only=False)
         for code, event in enumerate(codes.dictionary.to_pylist()):
             keys = self.keys.get(event)
-            more = extra.get(event, ())
+            wanted = extra.get(event, ())
+            valued = {name for name, presence in keys or () if not presence}
+            more = tuple(name for name in wanted if name not in valued)  # the others come with the key
             where = np.flatnonzero(indices == code)
             if not keys and not more:
                 if keys is not None:
@@ -137,8 +139,11 @@ class Hits:
                                for part, (_, presence) in zip(parts, keys, strict=False))
                 answers[position] = self.answer(event, values) if event in self.keys else _NOTHING
                 number[position] = len(kinds)
-                kinds.append((event, {name: _decoded(part, False)  # type: ignore[misc]
-                                      for name, part in zip(more, parts[len(keys):], strict=True)}))
+                known = {name: _decoded(part, False)
+                         for name, part in zip(more, parts[len(keys):], strict=True)}
+                known.update((name, value) for (name, _), value in zip(keys, values, strict=False)
+                             if name in wanted)
+                kinds.append((event, known))  # type: ignore[arg-type]
             chosen = distinct.indices.to_numpy(zero_copy_only=False)
             out[where] = answers[chosen]
             numbers[where] = number[chosen]
