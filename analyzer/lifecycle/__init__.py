@@ -163,8 +163,12 @@ def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: fl
         records = [r for r in records if r.instance is None or r.instance in wanted]
     # each file is read in its own release's wording and routing (a directory may hold both)
     by_release: dict[str, list] = defaultdict(list)
-    for record in records:
-        by_release[facts.release_of(record.source) if release == "auto" else release].append(record)
+    if release != "auto" or not facts.current_sources:  # one release for every record
+        if records:
+            by_release[release if release != "auto" else "2016"] = records
+    else:
+        for record in records:
+            by_release[facts.release_of(record.source)].append(record)
     stories: dict[str, InstanceStory] = {}
     for chosen, part in sorted(by_release.items()):
         index = FlowIndex(flows, chosen, API_OWN_EVENTS, hits)
