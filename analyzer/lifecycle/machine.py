@@ -15,8 +15,9 @@ the power state: the VM Paused / VM Resumed pair of a libvirt boot is not a paus
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
@@ -136,13 +137,13 @@ class Checker:
             items.append((operation.start, 2, operation.records[0].order, operation))
         for record in observations:
             items.append((record.t, 1, record.order, record))
-        items.sort(key=lambda item: (item[0], item[1], item[2]))
-        pending: list[tuple[float, int, Checked]] = []  # operations begun, not yet ended
+        items.sort(key=_WHEN)
+        pending: list[tuple[float, int, int, Checked]] = []  # a heap: operations begun, not yet ended
         host: str | None | object = _UNKNOWN  # the compute host the instance runs on
         position = 0
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
-                _, _, checked = pending.pop(0)
+                _, _, _, checked = heapq.heappop(pending)
                 story.transitions += checked.transitions
                 state = checked.after
                 host = _host_after(checked, host)
@@ -163,8 +164,7 @@ class Checker:
             story.checked.append(checked)
             if checked.steps and not checked.refused:  # its first state change shows from its start
                 state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
-            pending.append((item.last, item.records[-1].order, checked))
-            pending.sort(key=lambda entry: (entry[0], entry[1]))
+            heapq.heappush(pending, (item.last, item.records[-1].order, len(story.checked), checked))
         story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))
         return story
 
@@ -369,6 +369,7 @@ class Checker:
 
 _API_ANSWERS = frozenset({"api_refusal", "api_request"})
 _SHAPE = attrgetter("shape")
+_WHEN = itemgetter(0, 1, 2)  # (time, rank, order) of a story's item
 _STATE_EVENTS = frozenset({"lifecycle", "sync_pending_task", "sync_power_mismatch", "set_instance_state",
                            "set_error_state", "shutdown_by_itself", "task_reverted"})
 
