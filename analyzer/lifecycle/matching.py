@@ -110,7 +110,6 @@ class Hits:
         numbers = np.zeros(rows, dtype=np.int64)
         kinds: list[tuple[str, dict[str, str | None]]] = []
         codes = pc.dictionary_encode(_array(events))
-        fields = _array(fields)
         indices = codes.indices.to_numpy(zero_copy_only=False)
         for code, event in enumerate(codes.dictionary.to_pylist()):
             keys = self.keys.get(event)
@@ -125,7 +124,11 @@ class Hits:
                 kinds.append((event, {}))
                 continue
             keys = keys or ()
+            # the same fields JSON recurs (`{"state":"Paused"}`): read each distinct text once
             texts = pc.take(fields, pa.array(where, type=pa.int64()))
+            texts = pc.dictionary_encode(pc.fill_null(_array(texts), ""))
+            text_of_row = texts.indices.to_numpy(zero_copy_only=False)
+            texts = texts.dictionary
             columns = [_presence(texts, name) if presence else _extract(texts, name)
                        for name, presence in keys] + [_extract(texts, name) for name in more]
             signature = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(
@@ -144,7 +147,7 @@ class Hits:
                 known.update((name, value) for (name, _), value in zip(keys, values, strict=False)
                              if name in wanted)
                 kinds.append((event, known))  # type: ignore[arg-type]
-            chosen = distinct.indices.to_numpy(zero_copy_only=False)
+            chosen = distinct.indices.to_numpy(zero_copy_only=False)[text_of_row]
             out[where] = answers[chosen]
             numbers[where] = number[chosen]
         return Assigned(out.tolist(), numbers, kinds)
