@@ -207,7 +207,6 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
     micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
     valid = pc.is_valid(table.column("time")).to_numpy(zero_copy_only=False)
     seconds = np.where(valid, micros / 1_000_000, _NO_TIME).tolist()
-    service = pc.fill_null(table.column("service"), "other")
     events = table.column("event")
     problems = pc.or_(pc.is_in(events, pa.array([TRACEBACK, ERROR])),
                       pc.fill_null(pc.is_in(table.column("level"), pa.array(PROBLEM_LEVELS)), False))
@@ -218,12 +217,24 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
         answers = assigned.answers
         if shaping is not None:
             shapes = shaping.shapes(assigned, problems.to_numpy(zero_copy_only=False))
-    return list(map(Record, range(rows), seconds, *(table.column(name).to_pylist() for name in
-                                                    ("source", "line", "host")),
-                    service.to_pylist(),
-                    *(table.column(name).to_pylist() for name in
-                      ("level", "request_id", "instance", "event", "fields", "message")),
+    column = table.column
+    return list(map(Record, range(rows), seconds, _repeated(column("source")), column("line").to_pylist(),
+                    _repeated(column("host")), _repeated(column("service"), "other"),
+                    _repeated(column("level")),
+                    *(column(name).to_pylist() for name in ("request_id", "instance")),
+                    _repeated(column("event")),
+                    *(column(name).to_pylist() for name in ("fields", "message")),
                     repeat(None, rows), answers, problems.to_pylist(), shapes))
+
+
+def _repeated(column: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
+    """A column of few distinct strings as Python objects, each distinct string made once."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    values = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    values[:-1] = encoded.dictionary.to_pylist()
+    values[-1] = default  # for nulls
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return values[indices].tolist()
 
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:
