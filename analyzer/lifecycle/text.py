@@ -26,7 +26,7 @@ def summary(result: CheckResult, steps: bool = False, evidence_lines: int = 3) -
         out += ["", "every operation follows its flow"]
         return "\n".join(out)
     kinds = Counter(d.kind for c in deviating for d in c.deviations)
-    out += ["", f"{count} deviations in {len(deviating)} operations ("
+    out += ["", f"{counted(count, 'deviation')} in {counted(len(deviating), 'operation')} ("
             + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + ")"]
     for item in deviating:
         out.append("")
@@ -123,3 +123,8 @@ def _when(seconds: float | None) -> str:
 def _clip(text: str, width: int) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 deviation`, `2 deviations`: a count with its noun in the right number."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.machine import DEVIATION, FAILED, INCOMPLETE, OK, Checked
 from analyzer.lifecycle.records import Record
+from analyzer.lifecycle.text import counted
 from analyzer.report._text import clip, esc, line_of, stamp, where
 from analyzer.report.scope import Limits, Scope
 
@@ -130,7 +131,8 @@ def deviations_table(scope: Scope, raw: dict[tuple[str, int], str], limits: Limi
     more = len(deviating) - len(shown)
     note = (f'<p class="notice">The first {len(shown):,} of {len(deviating):,} operations with deviations '
             f"are listed; <code>novatrace check --json</code> has them all.</p>") if more else ""
-    html = (f"<p>{sum(kinds.values()):,} deviations in {len(deviating):,} operations ({counts}).</p>{note}"
+    html = (f"<p>{counted(sum(kinds.values()), 'deviation')} in {counted(len(deviating), 'operation')} "
+            f"({counts}).</p>{note}"
             f'<table class="deviations"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows)
             + "\n</tbody></table>")
     return html, more
