@@ -30,12 +30,21 @@ def stats(values: list[float], ok: int | None = None) -> dict[str, float | int |
 
 
 @dataclass
+class StepSamples:
+    """One step's durations within an operation type."""
+
+    durations: list[float] = field(default_factory=list)  # every one, for the statistics
+    peers: list[tuple[Checked, StepSeen]] = field(default_factory=list)  # those judged for `slow`
+    peer_durations: list[float] = field(default_factory=list)
+
+
+@dataclass
 class Samples:
     """The checked operations of one type with their durations, gathered in one pass."""
 
     items: list[Checked] = field(default_factory=list)
     timed: list[tuple[Checked, float]] = field(default_factory=list)  # complete operations
-    steps: dict[str, list[tuple[Checked, StepSeen]]] = field(default_factory=dict)  # by step name
+    steps: dict[str, StepSamples] = field(default_factory=dict)  # by step name
 
 
 def samples(checked: list[Checked]) -> dict[str, Samples]:
@@ -51,12 +60,17 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
             found.timed.append((item, duration))
         steps = found.steps
         for seen in item.steps:
-            if seen.duration is not None:
-                name = seen.step.name
-                if name in steps:
-                    steps[name].append((item, seen))
-                else:
-                    steps[name] = [(item, seen)]
+            took = seen.duration
+            if took is None:
+                continue
+            step = seen.step
+            known = steps.get(step.name)
+            if known is None:
+                known = steps[step.name] = StepSamples()
+            known.durations.append(took)
+            if not step.repeat:  # a polling step has no peers to be slow against
+                known.peers.append((item, seen))
+                known.peer_durations.append(took)
     return by_type
 
 
@@ -72,8 +86,7 @@ def table(checked: list[Checked], by_type: dict[str, Samples] | None = None) -> 
         entry["count"] = len(items)
         entry["deviations"] = sum(len(c.deviations) for c in items)
         order: list[str] = [s.name for s in items[0].flow.steps]
-        entry["steps"] = {step: stats([seen.duration for _, seen in found.steps[step]])  # type: ignore[misc]
-                          for step in order if step in found.steps}
+        entry["steps"] = {step: stats(found.steps[step].durations) for step in order if step in found.steps}
         out[name] = entry
     return out
 
@@ -87,14 +100,15 @@ def slow(checked: list[Checked], threshold: float | None,
         for (item, duration), middle in zip(found.timed, dv.outliers(values), strict=True):
             if middle is not None or (threshold is not None and duration > threshold):
                 _judge(item, None, duration, middle, len(values) - 1, threshold, None)
-        for name, all_pairs in found.steps.items():
-            pairs = [pair for pair in all_pairs if not pair[1].step.repeat]  # polling: no peers
-            if not pairs:
+        for name, step in found.steps.items():
+            values = step.peer_durations
+            if not values:
                 continue
-            values = [seen.duration for _, seen in pairs]  # type: ignore[misc]
-            for (item, seen), middle in zip(pairs, dv.outliers(values), strict=True):  # type: ignore[arg-type]
-                if middle is not None or (threshold is not None and seen.duration > threshold):  # type: ignore[operator]
-                    _judge(item, name, seen.duration, middle, len(values) - 1, threshold, seen)  # type: ignore[arg-type]
+            for position, middle in enumerate(dv.outliers(values)):
+                duration = values[position]
+                if middle is not None or (threshold is not None and duration > threshold):
+                    item, seen = step.peers[position]
+                    _judge(item, name, duration, middle, len(values) - 1, threshold, seen)
 
 
 def _judge(item: Checked, step: str | None, duration: float, middle: float | None, peers: int,
