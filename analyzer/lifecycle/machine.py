@@ -343,7 +343,15 @@ class Checker:
         name = checked.flow.name
         state = checked.before
         transitions: list[Transition] = []
+        # steps after the end that set states act once the operation has ended (a rebuild
+        # of a stopped instance ends active, then Nova brings it back to stopped)
+        ended = False
+        after_end: list[StepSeen] = []
         for seen in checked.steps:
+            if ended and seen.step.sets is not None:
+                after_end.append(seen)
+                continue
+            ended = ended or seen.step.end
             if seen.step.sets is None and seen.record.event not in _STATE_EVENTS:
                 continue
             new = _apply(observe(state, seen.record), seen.step.sets)
@@ -361,9 +369,16 @@ class Checker:
             state = state.with_changes(None, NO_TASK, None)  # @reverts_task_state on the exception
         last_state = transitions[-1].state if transitions else checked.before
         if state != last_state:
-            last = checked.steps[-1].record if checked.steps else checked.operation.records[0]
+            before_tail = [seen for seen in checked.steps if not any(seen is t for t in after_end)]
+            last = before_tail[-1].record if before_tail else checked.operation.records[0]
             outcome = "ends" if checked.complete else "stops"
             transitions.append(Transition(last.seconds, state, f"{name}: {outcome}", last))
+        for seen in after_end:
+            new = _apply(observe(state, seen.record), seen.step.sets)
+            if new != state:
+                transitions.append(Transition(seen.record.seconds, new, f"{name}: {seen.step.name}",
+                                              seen.record))
+            state = new
         return state, transitions
 
 

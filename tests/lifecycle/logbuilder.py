@@ -552,9 +552,11 @@ def snapshot_live(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: 
     return s.op
 
 
-def rebuild(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | None = None) -> Op:
+def rebuild(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | None = None,
+            stopped: bool = False) -> Op:
     """rebuild (reference 3.9): conductor (no scheduler in 2016), shut down, destroy, delete the
-    files, Creating image, qemu-img create on the new image's base, VM Started, spawned."""
+    files, Creating image, qemu-img create on the new image's base, VM Started, spawned; of a
+    `stopped` instance, then back to stopped in the same request (step 5)."""
     s = _Seq("rebuild", uuid_, at, _rid("rebuild", uuid_, at, rid), host)
     s.action(0.0, "rebuild", {"rebuild": {"imageRef": IMAGE_ID, "name": "tempest-server-1",
                                           "adminPass": "***"}})
@@ -573,6 +575,16 @@ def rebuild(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | 
     s.cow_disk(16.8)
     s.lifecycle(21.905, "Started", "vm_started")
     s.driver(21.992, "Instance spawned successfully.", "spawned", context=False)
+    if stopped:
+        s.manager(22.06, "bringing vm to original state: 'stopped'", "to_original_state")
+        s.manager(22.12, "Stopping instance; current vm_state: active, current task_state: powering-off, "
+                  "current DB power_state: 1, current VM power_state: 1", "stop_stopping", level="DEBUG",
+                  func=f"do_stop_instance {NOVA}/compute/manager.py:2570")
+        s.driver(22.13, "Shutting down instance from state 1", "stop_shutting_down", level="DEBUG",
+                 func=f"_clean_shutdown {NOVA}/virt/libvirt/driver.py:2379")
+        s.driver(25.18, "Instance shutdown successfully after 3 seconds.", "stop_shut_down")
+        s.destroyed(25.195, tag="destroyed_after_stop")
+        s.lifecycle(40.2, "Stopped", "vm_stopped")
     return s.op
 
 

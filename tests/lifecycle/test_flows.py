@@ -601,3 +601,19 @@ def test_check_exits_2_on_a_broken_flow_spec_and_prints_where(tmp_path, novatrac
     assert f"{flows / named}:{line}" in result.stderr
     assert words in result.stderr
     assert result.stdout == ""
+
+
+def test_a_rebuild_of_a_stopped_instance_brings_it_back_to_stopped(tmp_path):
+    # reference 3.9 step 5: spawned, then `bringing vm to original state: 'stopped'` and a stop
+    uuid = lb.instance(11)
+    ops = lb.chain(uuid, ["boot", "stop", "rebuild", "start"], options={"rebuild": {"stopped": True}})
+    result, logs = run_check(tmp_path, *ops)
+    found = operations(result)
+    assert [op["operation"] for op in found] == ["boot", "stop", "rebuild", "start"], describe(found)
+    rebuild = found[2]
+    assert rebuild["status"] == "ok", describe(found)
+    assert [s["step"] for s in rebuild["steps"]][-4:] == ["to_original_state", "stop_stopping",
+                                                         "stop_shutting_down", "stop_shut_down"]
+    assert rebuild["state_after"] == {"vm_state": "stopped", "task_state": "none", "power_state": "shutdown"}
+    assert found[3]["status"] == "ok", describe(found)  # a start from stopped is admitted
+    assert final_state(result, uuid) == ("active", "none", "running")
