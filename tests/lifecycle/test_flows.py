@@ -617,3 +617,24 @@ def test_a_rebuild_of_a_stopped_instance_brings_it_back_to_stopped(tmp_path):
     assert rebuild["state_after"] == {"vm_state": "stopped", "task_state": "none", "power_state": "shutdown"}
     assert found[3]["status"] == "ok", describe(found)  # a start from stopped is admitted
     assert final_state(result, uuid) == ("active", "none", "running")
+
+
+@pytest.mark.parametrize("name", ["boot", "rebuild", "rescue"])
+def test_growing_the_new_disk_to_the_flavor_size_is_part_of_the_operation(tmp_path, name):
+    # reference section 6, step 3: `qemu-img resize <disk> <root_gb*2^30>` after the qemu-img create
+    uuid = lb.instance(12)
+    ops = lb.chain(uuid, ["boot", name] if name != "boot" else ["boot"])
+    tag = "rescue_disk" if name == "rescue" else "disk"
+    last = ops[-1]
+    created = last.line(tag)
+    disk = created.message.split()[-1]
+    grow = last.line_like(tag, f"Running cmd (subprocess): qemu-img resize {disk} 1073741824",
+                          new_tag="grow", t=created.t + 0.05)
+    grown = last.line_like(tag, f'CMD "qemu-img resize {disk} 1073741824" returned: 0 in 0.021s',
+                           new_tag="grow_returned", t=created.t + 0.071)
+    ops[-1] = last.with_lines(grow, grown)
+    result, logs = run_check(tmp_path, *ops)
+    op = operations(result)[-1]
+    assert op["operation"] == name
+    assert op["status"] == "ok", describe(operations(result))
+    assert "grow" in [s["step"] for s in op["steps"]]
