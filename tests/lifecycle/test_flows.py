@@ -638,3 +638,15 @@ def test_growing_the_new_disk_to_the_flavor_size_is_part_of_the_operation(tmp_pa
     assert op["operation"] == name
     assert op["status"] == "ok", describe(operations(result))
     assert "grow" in [s["step"] for s in op["steps"]]
+
+
+def test_a_cold_snapshot_of_a_stopped_instance_shows_no_lifecycle_event_and_is_ok(tmp_path):
+    # reference 3.8 step 3: only a running or paused domain is saved and re-created
+    uuid = lb.instance(13)
+    booted, stopped, snapshot = lb.chain(uuid, ["boot", "stop", "snapshot_cold"])
+    quiet = snapshot.without("vm_paused", "vm_started", "vm_resumed")
+    result, logs = run_check(tmp_path, booted, stopped, quiet)
+    found = operations(result)
+    assert [op["operation"] for op in found] == ["boot", "stop", "snapshot_cold"], describe(found)
+    assert found[2]["status"] == "ok", describe(found)
+    assert final_state(result, uuid) == ("stopped", "none", "shutdown")
