@@ -15,8 +15,9 @@ _STATUSES = (OK, DEVIATION, FAILED, INCOMPLETE)
 def summary(result: CheckResult, steps: bool = False, evidence_lines: int = 3) -> str:
     """Per operation type counts and durations, then every deviation with its evidence."""
     checked = result.checked
-    out = [f"{len(result.stories)} instances, {len(checked)} operations, release {result.release} "
-           f"({result.summary.files} files, {result.summary.lines:,} lines)", ""]
+    out = [f"{counted(len(result.stories), 'instance')}, {counted(len(checked), 'operation')}, "
+           f"release {result.release} "
+           f"({counted(result.summary.files, 'file')}, {counted(result.summary.lines, 'line')})", ""]
     out += _type_table(result, checked)
     if steps:
         out += _step_tables(result)
