@@ -16,7 +16,7 @@ import pyarrow as pa
 import typer
 
 import analyzer
-from analyzer.errors import NovatraceError
+from analyzer.errors import InputError, NovatraceError
 from analyzer.parse.formats import FORMAT_CHOICES
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
 
@@ -301,6 +301,7 @@ def report(
     The file works offline (plotly.js is inside it).  Example:
     novatrace report sample_logs/ -o reports/timeline.html --png
     """
+    from analyzer.lifecycle.text import counted  # noqa: PLC0415
     from analyzer.report import render  # noqa: PLC0415
 
     try:
@@ -314,8 +315,8 @@ def report(
         typer.echo(f"novatrace: warning: {warning}", err=True)
     drawn = "" if written.drawn == written.instances else f" ({written.drawn:,} drawn)"
     typer.echo(f"wrote {written.path} ({written.size / 1e6:.1f} MB): {written.instances:,} instances{drawn}, "
-               f"{written.operations:,} operations, {written.deviations:,} deviations in "
-               f"{written.deviating:,} operations", err=True)
+               f"{counted(written.operations, 'operation')}, {counted(written.deviations, 'deviation')} "
+               f"in {counted(written.deviating, 'operation')}", err=True)
     for notice in written.notices:
         typer.echo(f"note: {notice}", err=True)
     if written.png is not None:
@@ -333,6 +334,115 @@ def _one_instance(known: dict[str, object], wanted: str) -> str:
         raise InputError(f"no instance {wanted!r} in these logs; instances: {listed}"
                          + (" …" if len(known) > 10 else ""))
     raise InputError(f"{wanted!r} matches {len(matches)} instances: {', '.join(sorted(matches))}")
+
+
+LogStyleOption = Annotated[
+    str, typer.Option("--log-style", help="Log wording and context layout: 2016 (Mitaka) or current.")
+]
+DriverOption = Annotated[str, typer.Option("--driver", help="Compute driver: fake.")]
+TimingOption = Annotated[
+    str, typer.Option("--timing", help="Step durations: fast, or realistic (close to real logs).")
+]
+
+
+def _replay_errors() -> tuple[type[Exception], ...]:
+    from analyzer.replay.scenarios import ScenarioError  # noqa: PLC0415
+
+    return (ScenarioError, ValueError)
+
+
+@app.command()
+def serve(
+    listen: Annotated[str, typer.Option("--listen", help="HOST:PORT the API binds to.")] = "127.0.0.1:8774",
+    driver: DriverOption = "fake",
+    transport: Annotated[
+        str, typer.Option("--transport", help="oslo.messaging URL: fake:// (in-process) or rabbit://…")
+    ] = "fake://",
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL; default SQLite in the state directory.")
+    ] = None,
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="Database, instance disks, images.")
+    ] = Path("mini-nova-state"),
+    log_dir: Annotated[Path, typer.Option("--log-dir", help="One log file per service.")] = Path("logs"),
+    computes: Annotated[int, typer.Option("--computes", help="Number of compute hosts.", min=1)] = 1,
+    log_style: LogStyleOption = "2016",
+    timing: TimingOption = "fast",
+    token: Annotated[
+        str | None, typer.Option("--token", help="Require this X-Auth-Token (default: no authentication).")
+    ] = None,
+) -> None:
+    """Run the whole mini-Nova (api, scheduler, conductor, computes) in one process.
+
+    Any OpenStack client can talk to it, e.g. openstack.connect(auth_type="none",
+    compute_endpoint_override="http://127.0.0.1:8774/v2.1").
+    Example: novatrace serve --log-dir logs --computes 2 --log-style current
+    """
+    import warnings  # noqa: PLC0415
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        _fail(InputError(f"--listen takes HOST:PORT, not {listen!r}"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from analyzer.replay import MiniNova  # noqa: PLC0415
+    try:
+        nova = MiniNova(log_dir=log_dir, state_dir=state_dir, db_url=db, transport_url=transport,
+                        style=log_style, computes=computes, driver=driver, timing=timing, token=token)
+    except _replay_errors() as error:
+        _fail(InputError(str(error)))
+    typer.echo(f"mini-Nova on http://{host}:{port}/v2.1 ({computes} compute host(s), driver {driver}, "
+               f"logs in {log_dir}/); Ctrl-C stops it", err=True)
+    with nova:
+        nova.serve(host, int(port))
+
+
+@app.command()
+def replay(
+    scenarios: Annotated[
+        list[Path] | None, typer.Argument(help="Scenario YAML files (see sample_logs/scenarios/).")
+    ] = None,
+    all_operations: Annotated[
+        bool, typer.Option("--all-operations", help="Replay one instance through every operation.")
+    ] = False,
+    log_dir: Annotated[Path, typer.Option("--log-dir", help="Where the logs are written.")] = Path("logs"),
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Use a running mini-Nova (or Nova) at this URL.")
+    ] = None,
+    driver: DriverOption = "fake",
+    log_style: LogStyleOption = "2016",
+    timing: TimingOption = "fast",
+) -> None:
+    """Replay scenarios through the HTTP API of an embedded mini-Nova and leave its logs.
+
+    Each operation is sent as Nova's REST call and waited for until it settles.
+    Example: novatrace replay --all-operations --log-dir logs && novatrace check logs
+    """
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from analyzer.replay import scenarios as library  # noqa: PLC0415
+    try:
+        chosen = [library.load_scenario(path) for path in scenarios or []]
+        if all_operations:
+            chosen.append(library.all_operations())
+        if not chosen:
+            raise InputError("give scenario files or --all-operations")
+        results = library.replay(chosen, log_dir, style=log_style, endpoint=endpoint, driver=driver,
+                                 timing=timing)
+    except NovatraceError as error:
+        _fail(error)
+    except _replay_errors() as error:
+        _fail(InputError(str(error)))
+    except library.ScenarioFailed as error:
+        _fail(NovatraceError(str(error)))
+    for name, steps in results.items():
+        done = [step for step in steps if step.operation != "wait"]
+        refused = sum(1 for step in done if step.status is not None and step.status >= 400)
+        typer.echo(f"{name}: {len(done)} operations ({refused} refused as expected)")
+    if not endpoint:
+        typer.echo(f"logs in {log_dir}/; check them with: novatrace check {log_dir}")
 
 
 def _json(value: object) -> str:

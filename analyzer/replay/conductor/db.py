@@ -1,0 +1,258 @@
+"""Nova's database for mini-Nova, through SQLAlchemy (SQLite by default, any URL with ``--db``).
+
+Tables: ``instances`` (vm_state, task_state, power_state, locked), ``instance_actions`` and
+``instance_actions_events``, ``compute_nodes`` (capacity and usage) and ``images``.
+Every state change is one conditional UPDATE (``… WHERE task_state IS NULL AND locked = 0``),
+as Nova's ``instance.save(expected_task_state=…)``: two racing requests can never both win.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid as uuidlib
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+__all__ = ["Database", "ExpectedStateError"]
+
+_META = sa.MetaData()
+
+INSTANCES = sa.Table(
+    "instances", _META,
+    sa.Column("uuid", sa.String(36), primary_key=True),
+    sa.Column("display_name", sa.String(255)),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("project_id", sa.String(255)),
+    sa.Column("host", sa.String(255)),
+    sa.Column("node", sa.String(255)),
+    sa.Column("flavor_id", sa.String(255)),
+    sa.Column("image_ref", sa.String(255)),
+    sa.Column("memory_mb", sa.Integer),
+    sa.Column("vcpus", sa.Integer),
+    sa.Column("root_gb", sa.Integer),
+    sa.Column("vm_state", sa.String(255)),
+    sa.Column("task_state", sa.String(255)),
+    sa.Column("power_state", sa.Integer, default=0),
+    sa.Column("locked", sa.Boolean, default=False),
+    sa.Column("locked_by", sa.String(255)),
+    sa.Column("old_vm_state", sa.String(255)),
+    sa.Column("launched_at", sa.DateTime),
+    sa.Column("created_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime),
+    sa.Column("deleted", sa.Boolean, default=False),
+)
+
+ACTIONS = sa.Table(
+    "instance_actions", _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("instance_uuid", sa.String(36), index=True),
+    sa.Column("request_id", sa.String(255)),
+    sa.Column("action", sa.String(255)),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("project_id", sa.String(255)),
+    sa.Column("start_time", sa.DateTime),
+    sa.Column("finish_time", sa.DateTime),
+    sa.Column("message", sa.String(255)),
+)
+
+EVENTS = sa.Table(
+    "instance_actions_events", _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action_id", sa.Integer, index=True),
+    sa.Column("event", sa.String(255)),
+    sa.Column("start_time", sa.DateTime),
+    sa.Column("finish_time", sa.DateTime),
+    sa.Column("result", sa.String(255)),
+)
+
+COMPUTE_NODES = sa.Table(
+    "compute_nodes", _META,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("node", sa.String(255)),
+    sa.Column("memory_mb", sa.Integer),
+    sa.Column("vcpus", sa.Integer),
+    sa.Column("local_gb", sa.Integer),
+    sa.Column("memory_mb_used", sa.Integer, default=0),
+    sa.Column("vcpus_used", sa.Integer, default=0),
+    sa.Column("local_gb_used", sa.Integer, default=0),
+)
+
+IMAGES = sa.Table(
+    "images", _META,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("status", sa.String(32)),
+    sa.Column("disk_format", sa.String(32)),
+    sa.Column("container_format", sa.String(32)),
+    sa.Column("size", sa.Integer),
+    sa.Column("min_disk", sa.Integer, default=0),
+    sa.Column("min_ram", sa.Integer, default=0),
+    sa.Column("server_uuid", sa.String(36)),
+    sa.Column("created_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime),
+)
+
+
+class ExpectedStateError(Exception):
+    """An update's expected state did not hold (another request changed the instance first)."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Database:
+    """Nova's tables over one SQLAlchemy engine; every method is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        kwargs: dict[str, object] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                kwargs["poolclass"] = sa.pool.StaticPool
+            else:  # every API, conductor and scheduler thread may read at once
+                kwargs.update(pool_size=32, max_overflow=64)
+        self.engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        # SQLite takes one writer at a time; serialise here rather than retry "database is locked".
+        self._write = threading.Lock() if url.startswith("sqlite") else _NoLock()
+        _META.create_all(self.engine)
+
+    # -- instances ---------------------------------------------------------------------------
+    def create_instance(self, values: dict) -> dict:
+        row = {"uuid": str(uuidlib.uuid4()), "created_at": now(), "updated_at": now(),
+               "locked": False, "deleted": False, "power_state": 0, **values}
+        with self._write, self.engine.begin() as conn:
+            conn.execute(INSTANCES.insert().values(**row))
+        return row
+
+    def get_instance(self, uuid: str, read_deleted: bool = False) -> dict | None:
+        query = INSTANCES.select().where(INSTANCES.c.uuid == uuid)
+        if not read_deleted:
+            query = query.where(INSTANCES.c.deleted.is_(False))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def list_instances(self) -> list[dict]:
+        query = INSTANCES.select().where(INSTANCES.c.deleted.is_(False)).order_by(INSTANCES.c.created_at)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def update_instance(self, uuid: str, values: dict, expected_vm_state=None,
+                        expected_task_state: object = ..., check_lock: bool = False) -> dict:
+        """Update when the expectations hold, else raise ExpectedStateError.
+
+        ``expected_task_state`` is one state or a list (None = no task); ``...`` means any.
+        """
+        query = INSTANCES.update().where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted.is_(False))
+        if expected_vm_state is not None:
+            query = query.where(INSTANCES.c.vm_state.in_(list(expected_vm_state)))
+        if expected_task_state is not ...:
+            expected = (list(expected_task_state) if isinstance(expected_task_state, (list, tuple, set))
+                        else [expected_task_state])
+            named = [state for state in expected if state is not None]
+            clause = INSTANCES.c.task_state.in_(named) if named else sa.false()
+            if None in expected:
+                clause = sa.or_(clause, INSTANCES.c.task_state.is_(None))
+            query = query.where(clause)
+        if check_lock:
+            query = query.where(INSTANCES.c.locked.is_(False))
+        with self._write, self.engine.begin() as conn:
+            result = conn.execute(query.values(updated_at=now(), **values))
+            if result.rowcount != 1:
+                raise ExpectedStateError(uuid)
+            row = conn.execute(INSTANCES.select().where(INSTANCES.c.uuid == uuid)).mappings().first()
+        return dict(row)
+
+    # -- instance actions ----------------------------------------------------------------------
+    def start_action(self, uuid: str, action: str, context) -> int:
+        with self._write, self.engine.begin() as conn:
+            result = conn.execute(ACTIONS.insert().values(
+                instance_uuid=uuid, action=action, request_id=context.request_id,
+                user_id=context.user_id, project_id=context.project_id, start_time=now()))
+            return result.inserted_primary_key[0]
+
+    def action_event(self, uuid: str, request_id: str, event: str, result: str | None = None,
+                     finish: bool = False) -> None:
+        with self._write, self.engine.begin() as conn:
+            action = conn.execute(sa.select(ACTIONS.c.id).where(
+                ACTIONS.c.instance_uuid == uuid, ACTIONS.c.request_id == request_id)).first()
+            if action is None:
+                return
+            if not finish:
+                conn.execute(EVENTS.insert().values(action_id=action.id, event=event, start_time=now()))
+                return
+            conn.execute(EVENTS.update().where(EVENTS.c.action_id == action.id, EVENTS.c.event == event)
+                         .values(finish_time=now(), result=result))
+            conn.execute(ACTIONS.update().where(ACTIONS.c.id == action.id)
+                         .values(finish_time=now(), message=None if result == "Success" else result))
+
+    def list_actions(self, uuid: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(ACTIONS.select().where(ACTIONS.c.instance_uuid == uuid)
+                                .order_by(ACTIONS.c.id)).mappings()
+            return [dict(row) for row in rows]
+
+    # -- compute nodes -------------------------------------------------------------------------
+    def register_node(self, host: str, memory_mb: int, vcpus: int, local_gb: int) -> None:
+        with self._write, self.engine.begin() as conn:
+            conn.execute(COMPUTE_NODES.delete().where(COMPUTE_NODES.c.host == host))
+            conn.execute(COMPUTE_NODES.insert().values(host=host, node=host, memory_mb=memory_mb,
+                                                       vcpus=vcpus, local_gb=local_gb, memory_mb_used=0,
+                                                       vcpus_used=0, local_gb_used=0))
+
+    def list_nodes(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(COMPUTE_NODES.select()).mappings()]
+
+    def add_usage(self, host: str, memory_mb: int, vcpus: int, local_gb: int) -> None:
+        with self._write, self.engine.begin() as conn:
+            conn.execute(COMPUTE_NODES.update().where(COMPUTE_NODES.c.host == host).values(
+                memory_mb_used=COMPUTE_NODES.c.memory_mb_used + memory_mb,
+                vcpus_used=COMPUTE_NODES.c.vcpus_used + vcpus,
+                local_gb_used=COMPUTE_NODES.c.local_gb_used + local_gb))
+
+    # -- images --------------------------------------------------------------------------------
+    def create_image(self, values: dict) -> dict:
+        row = {"id": str(uuidlib.uuid4()), "status": "queued", "disk_format": "qcow2",
+               "container_format": "bare", "size": 0, "min_disk": 0, "min_ram": 0,
+               "created_at": now(), "updated_at": now(), **values}
+        with self._write, self.engine.begin() as conn:
+            conn.execute(IMAGES.insert().values(**row))
+        return row
+
+    def update_image(self, image_id: str, values: dict) -> None:
+        with self._write, self.engine.begin() as conn:
+            conn.execute(IMAGES.update().where(IMAGES.c.id == image_id).values(updated_at=now(), **values))
+
+    def get_image(self, image_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(IMAGES.select().where(IMAGES.c.id == image_id)).mappings().first()
+        return dict(row) if row else None
+
+    def list_images(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(IMAGES.select().order_by(IMAGES.c.created_at)).mappings()
+            return [dict(row) for row in rows]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL, and no fsync per commit: a replay's state need not survive a power cut."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,99 @@
+"""mini-Nova replay-speed benchmark: operations per second through the HTTP API, fake driver.
+
+Starts a mini-Nova with `novatrace serve` in its own process (uvicorn on a local port,
+fake:// messaging, SQLite, fake driver), as any OpenStack deployment would run apart from its
+clients, then replays N instances (200 by default) through their full lifecycle — the 16 operations of
+`novatrace replay --all-operations`, each sent as Nova's REST call and waited for until it
+settles — from W concurrent clients.  Reports operations per second against the target
+(at least 100) and, with --check, checks the logs written (zero deviations expected).
+
+Usage: python benchmarks/replay_speed.py [--instances N] [--workers W] [--log-style 2016|current]
+       [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET = 100.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--instances", type=int, default=200)
+    options.add_argument("--workers", type=int, default=32)
+    options.add_argument("--log-style", default="2016", choices=["2016", "current"])
+    options.add_argument("--check", action="store_true", help="also check the logs written")
+    args = options.parse_args()
+
+    warnings.simplefilter("ignore")
+    sys.setswitchinterval(0.0005)  # many client threads, mostly waiting on sockets
+    import httpx
+
+    from analyzer.replay.scenarios import Scenario, all_operations, run_scenario
+
+    work = Path(tempfile.mkdtemp(prefix="replay-speed-"))
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "serve", "--listen", f"127.0.0.1:{port}", "--log-dir",
+         str(work / "logs"), "--state-dir", str(work / "state"), "--log-style", args.log_style],
+        cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("novatrace serve did not start") from None
+                time.sleep(0.1)
+        template = all_operations()
+
+        def one(index: int) -> int:
+            scenario = Scenario(f"vm{index}", {f"vm{index}": {"flavor": "42", "image": None}},
+                                [type(op)(op.name, f"vm{index}") for op in template.operations])
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+                return len(run_scenario(scenario, client, timeout=120))
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            operations = sum(pool.map(one, range(args.instances)))
+        seconds = time.perf_counter() - started
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    rate = operations / seconds
+    verdict = "met" if rate >= TARGET else "MISSED"
+    print(f"{args.instances} instances, {operations} operations in {seconds:.1f} s: "
+          f"{rate:.1f} operations/s (target >= {TARGET:.0f}: {verdict}); "
+          f"{args.workers} clients, log style {args.log_style}")
+    if args.check:
+        from analyzer.lifecycle import check
+
+        result = check([work / "logs"])
+        print(f"check: {len(result.as_dict()['operations'])} operations, "
+              f"{result.deviation_count} deviations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

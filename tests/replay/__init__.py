@@ -1,0 +1,1 @@
+"""Tests of mini-Nova (analyzer/replay)."""

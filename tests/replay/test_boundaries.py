@@ -1,0 +1,31 @@
+"""replay imports vocab and nothing else of novatrace (STYLE.md, one-way doors)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import analyzer.replay
+
+PACKAGE = Path(analyzer.replay.__file__).resolve().parent
+
+
+def test_replay_imports_only_vocab_and_itself():
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("analyzer"):
+                    assert name.startswith(("analyzer.replay", "analyzer.vocab")), f"{path}: {name}"
+
+
+def test_public_names_are_listed():
+    assert set(analyzer.replay.__all__) == {"DEFAULT_IMAGE_ID", "STYLES", "MiniNova"}
+    for name in analyzer.replay.__all__:
+        assert hasattr(analyzer.replay, name)
