@@ -127,7 +127,9 @@ class Checker:
         """Walk the instance's operations and observations in time order.
 
         An operation is admitted against the state at its first record and its result
-        takes effect at its last one; observations in between show the way there.
+        takes effect at its last one; observations in between show the way there.  An
+        operation that begins while others are still going is admitted against what they
+        had logged by then (Nova saves a boot's `active` before its last line).
         """
         story = InstanceStory(instance)
         state = InstanceState()
@@ -141,11 +143,13 @@ class Checker:
         pending: list[tuple[float, int, int, Checked]] = []  # a heap: operations begun, not yet ended
         host: str | None | object = _UNKNOWN  # the compute host the instance runs on
         position = 0
+        changed_at = float("-inf")  # when `state` last changed
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
-                _, _, _, checked = heapq.heappop(pending)
+                moment, _, _, checked = heapq.heappop(pending)
                 story.transitions += checked.transitions
                 state = checked.after
+                changed_at = moment
                 host = _host_after(checked, host)
                 continue
             _, _, _, item = items[position]
@@ -156,14 +160,18 @@ class Checker:
                 changed = observe(state, item)
                 if changed is not state:
                     state = changed
+                    changed_at = item.t
                     story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
                                                          item))
                 continue
             assert isinstance(item, Operation)
+            if pending:
+                state = _as_of(state, changed_at, pending, item.start)
             checked = self.check(item, state)
             story.checked.append(checked)
             if checked.steps and not checked.refused:  # its first state change shows from its start
                 state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
+                changed_at = item.start
             heapq.heappush(pending, (item.last, item.records[-1].order, len(story.checked), checked))
         story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))
         return story
@@ -421,6 +429,19 @@ def change_of(record: Record) -> tuple[str | None, str | None, str | None] | Non
 
 
 _UNKNOWN = object()
+
+
+def _as_of(state: InstanceState, changed_at: float, pending: list[tuple[float, int, int, Checked]],
+           moment: float) -> InstanceState:
+    """The state at `moment`: the latest change that operations still going logged by then, if
+    it came after `state` (which holds since `changed_at`)."""
+    latest: Transition | None = None
+    for _, _, _, checked in pending:
+        for transition in checked.transitions:
+            when = transition.time
+            if when is not None and changed_at < when <= moment and (latest is None or when > latest.time):
+                latest = transition
+    return latest.state if latest is not None else state
 
 
 def _applies(state: InstanceState, record: Record, host: str | None | object) -> bool:

@@ -650,3 +650,19 @@ def test_a_cold_snapshot_of_a_stopped_instance_shows_no_lifecycle_event_and_is_o
     assert [op["operation"] for op in found] == ["boot", "stop", "snapshot_cold"], describe(found)
     assert found[2]["status"] == "ok", describe(found)
     assert final_state(result, uuid) == ("stopped", "none", "shutdown")
+
+
+def test_an_action_right_after_the_spawn_is_admitted_before_the_boots_last_line(tmp_path):
+    # reference 3.1 steps 8-10: Nova saves (active, none, running) after `Took … to spawn` and
+    # only then logs `Took … to build instance.`; a client polling for ACTIVE acts in between
+    uuid = lb.instance(15)
+    booted = lb.boot(uuid)
+    spawn_took, build_took = booted.line("spawn_took").t, booted.line("build_took").t
+    assert build_took - spawn_took > 0.002
+    paused = lb.pause(uuid, at=round(spawn_took + (build_took - spawn_took) / 2, 3))
+    result, logs = run_check(tmp_path, booted, paused)
+    found = operations(result)
+    assert [op["operation"] for op in found] == ["boot", "pause"], describe(found)
+    assert found[1]["state_before"]["vm_state"] == "active", describe(found)
+    assert found[1]["status"] == "ok", describe(found)
+    assert final_state(result, uuid) == ("paused", "none", "paused")
