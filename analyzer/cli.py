@@ -39,6 +39,10 @@ TzOption = Annotated[
 HostOption = Annotated[
     str | None, typer.Option("--host", help="Host name for files that do not say.")
 ]
+SlowOption = Annotated[
+    float | None,
+    typer.Option("--slow", help="Also call slow any operation or step over this many seconds."),
+]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)]
 
 
@@ -192,10 +196,7 @@ def check(
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     flows: FlowsOption = None,
     release: ReleaseOption = "auto",
-    slow: Annotated[
-        float | None,
-        typer.Option("--slow", help="Also call slow any operation or step over this many seconds."),
-    ] = None,
+    slow: SlowOption = None,
     steps: Annotated[bool, typer.Option("--steps", help="Also print durations per step.")] = False,
     format: FormatOption = "auto",
     tz: TzOption = None,
@@ -287,10 +288,7 @@ def report(
     ] = False,
     flows: FlowsOption = None,
     release: ReleaseOption = "auto",
-    slow: Annotated[
-        float | None,
-        typer.Option("--slow", help="Also call slow any operation or step over this many seconds."),
-    ] = None,
+    slow: SlowOption = None,
     format: FormatOption = "auto",
     tz: TzOption = None,
     host: HostOption = None,

@@ -148,8 +148,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise ScenarioError(source, mark.line + 1 if mark else None,
-                            f"not valid YAML: {getattr(error, 'problem', error)}") from None
+        problem = " ".join(str(getattr(error, "problem", None) or error).split())  # one line
+        raise ScenarioError(source, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
     if root is None:
         raise ScenarioError(source, None, "empty scenario")
     top = _mapping(source, root, "a scenario")

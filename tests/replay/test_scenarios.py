@@ -40,6 +40,17 @@ def test_bad_scenarios_name_file_and_line(text, line, message):
     assert message in str(caught.value)
 
 
+def test_a_binary_scenario_file_is_one_line_and_exit_2(novatrace, tmp_path):
+    scenario = tmp_path / "binary.yaml"
+    for content, says in [(b"\x00\x01garbage: [", "not valid YAML"), (b"\xff\xfe\x00garbage", "cannot read")]:
+        scenario.write_bytes(content)
+        result = novatrace("replay", scenario, "--log-dir", tmp_path / "logs")
+        assert result.exit_code == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"novatrace: error: {scenario}: {says}"), lines
+        assert "Traceback" not in result.output
+
+
 def test_yes_and_no_stay_strings():
     scenario = parse_scenario("name: x\ninstances:\n  - name: no\noperations:\n  - boot: no\n")
     assert list(scenario.instances) == ["no"]

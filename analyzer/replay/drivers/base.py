@@ -16,6 +16,7 @@ A driver
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 __all__ = ["POWER", "Driver", "DriverError"]
@@ -28,8 +29,8 @@ class DriverError(Exception):
     """The hypervisor failed an operation."""
 
 
-class Driver:
-    """A hypervisor seen from nova-compute."""
+class Driver(ABC):
+    """A hypervisor seen from nova-compute; a driver implements every abstract method."""
 
     name = "base"
     capabilities: dict[str, bool] = {"has_imagecache": True, "supports_recreate": False}
@@ -43,43 +44,56 @@ class Driver:
         self.emit_event = emit_event
         self.timing = timing
 
+    @abstractmethod
     def get_power_state(self, uuid: str) -> int:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def spawn(self, context, instance: dict, image: dict, wait_for_vifs: bool = True) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def destroy(self, context, instance: dict, destroy_disks: bool = True) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def power_off(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def power_on(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def reboot(self, context, instance: dict, reboot_type: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def pause(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def unpause(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def suspend(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def resume(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def rescue(self, context, instance: dict, image: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def unrescue(self, context, instance: dict) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def snapshot(self, context, instance: dict, image_id: str,
                  update_task_state: Callable[[str, str], None]) -> int:
         """Extract the disk and upload it; returns the image size in bytes."""
-        raise NotImplementedError
+        ...
