@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import threading
+import time
 import uuid
 import warnings
 
@@ -22,6 +24,8 @@ with warnings.catch_warnings():
     import oslo_messaging
     from oslo_config import cfg
     from oslo_context import context as oslo_context
+    from oslo_messaging._drivers import base as driver_base
+    from oslo_messaging._drivers import impl_fake
 
 # oslo.messaging registers its metrics (and, lately, tracing) options on the global CONF only.
 _GLOBAL_OPTS: list[tuple[str, list]] = []
@@ -47,13 +51,89 @@ class RequestContextSerializer(oslo_messaging.NoOpSerializer):
         return oslo_context.RequestContext.from_dict(context)
 
 
+class _PromptExchange(impl_fake.FakeExchange):
+    """A fake exchange that wakes its listeners when a message arrives."""
+
+    def __init__(self, name: str, arrived: threading.Condition) -> None:
+        super().__init__(name)
+        self._arrived = arrived
+
+    def deliver_message(self, *args, **kwargs) -> None:
+        super().deliver_message(*args, **kwargs)
+        with self._arrived:
+            self._arrived.notify_all()
+
+
+class _PromptExchangeManager(impl_fake.FakeExchangeManager):
+    """The exchanges of one transport (the stock manager shares them across the process)."""
+
+    def __init__(self, default_exchange: str | None) -> None:
+        super().__init__(default_exchange)
+        self._exchanges: dict[str, _PromptExchange] = {}
+        self._exchanges_lock = threading.Lock()
+        self.arrived = threading.Condition()
+
+    def get_exchange(self, name: str | None) -> _PromptExchange:
+        with self._exchanges_lock:
+            name = name or self._default_exchange
+            if name not in self._exchanges:
+                self._exchanges[name] = _PromptExchange(name, self.arrived)
+            return self._exchanges[name]
+
+    def cleanup(self) -> None:
+        with self._exchanges_lock:
+            self._exchanges.clear()
+
+
+class _PromptListener(impl_fake.FakeListener):
+    """Waits for a delivery instead of the stock listener's 50 ms sleep between polls."""
+
+    @driver_base.batch_poll_helper
+    def poll(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        arrived = self._exchange_manager.arrived
+        while not self._stopped.is_set():
+            with arrived:
+                for target in self._targets:
+                    exchange = self._exchange_manager.get_exchange(target.exchange)
+                    ctxt, message, reply_q, requeue = exchange.poll(target, self._pool)
+                    if message is not None:
+                        return impl_fake.FakeIncomingMessage(ctxt, message, reply_q, requeue)
+                pause = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+                if pause <= 0:
+                    break
+                arrived.wait(pause)  # bounded: stop() is seen within a quarter second
+        return None
+
+
+class _PromptFakeDriver(impl_fake.FakeDriver):
+    """oslo.messaging's in-process fake driver, delivering without polling delays.
+
+    The stock listener sleeps 50 ms whenever its queue is empty, so every RPC hop of an
+    operation waits up to 50 ms; a Nova operation makes several hops (API -> compute ->
+    conductor calls), which made in-process replays latency-bound rather than CPU-bound.
+    """
+
+    def listen(self, target, batch_size, batch_timeout):
+        exchange = target.exchange or self._default_exchange
+        targets = [oslo_messaging.Target(topic=target.topic, server=target.server, exchange=exchange),
+                   oslo_messaging.Target(topic=target.topic, exchange=exchange)]
+        return driver_base.PollStyleListenerAdapter(
+            _PromptListener(self._exchange_manager, targets), batch_size, batch_timeout)
+
+
 def get_transport(url: str = "fake://"):
     """An RPC transport for ``url`` (``fake://`` in-process, ``rabbit://user:pw@host:5672/``)."""
     conf = cfg.ConfigOpts()
     conf([], project="nova")
     for group, opts in _GLOBAL_OPTS:
         conf.register_opts(opts, group=group)
-    return oslo_messaging.get_rpc_transport(conf, url=url)
+    transport = oslo_messaging.get_rpc_transport(conf, url=url)
+    driver = transport._driver
+    if type(driver) is impl_fake.FakeDriver:
+        driver.__class__ = _PromptFakeDriver
+        driver._exchange_manager = _PromptExchangeManager(driver._default_exchange)
+    return transport
 
 
 def exchange_for(transport) -> str:
@@ -63,7 +143,7 @@ def exchange_for(transport) -> str:
     fake transport of the process; a private exchange keeps two mini-Novas apart.
     """
     if not hasattr(transport, "_nova_exchange"):
-        fake = type(transport._driver).__name__ == "FakeDriver"
+        fake = isinstance(transport._driver, impl_fake.FakeDriver)
         transport._nova_exchange = f"{EXCHANGE}-{uuid.uuid4().hex[:12]}" if fake else EXCHANGE
     return transport._nova_exchange
 

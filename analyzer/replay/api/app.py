@@ -228,34 +228,34 @@ def create_app(nova) -> FastAPI:
 
     # -- versions ---------------------------------------------------------------------------------
     @app.get("/")
-    def root(request: Request):
+    async def root(request: Request):
         return JSONResponse(views.versions(base(request), nova.style), status_code=200)
 
     @app.get("/v2.1")
     @app.get("/v2.1/")
-    def v21(request: Request):
+    async def v21(request: Request):
         return _json(views.version(base(request), nova.style))
 
     # -- servers ------------------------------------------------------------------------------------
     @app.get("/v2.1/servers")
-    def list_servers(request: Request):
+    async def list_servers(request: Request):
         calling(request, "ServersController", "index")
         return _json({"servers": [{"id": row["uuid"], "name": row["display_name"],
                              "links": views.server_detail(row, base(request))["links"]}
                             for row in db.list_instances()]})
 
     @app.get("/v2.1/servers/detail")
-    def list_servers_detail(request: Request):
+    async def list_servers_detail(request: Request):
         calling(request, "ServersController", "detail")
         return _json({"servers": [views.server_detail(row, base(request)) for row in db.list_instances()]})
 
     @app.get("/v2.1/servers/{server_id}")
-    def show_server(server_id: str, request: Request):
+    async def show_server(server_id: str, request: Request):
         calling(request, "ServersController", "show")
         return _json({"server": views.server_detail(instance_or_404(server_id), base(request))})
 
     @app.post("/v2.1/servers", status_code=202)
-    def create_server(request: Request, body: JsonBody):
+    async def create_server(request: Request, body: JsonBody):
         context = request.state.context
         action_line(request, "create", "create", body)
         server = body.get("server") if isinstance(body, dict) else None
@@ -288,7 +288,7 @@ def create_app(nova) -> FastAPI:
                            "security_groups": [{"name": "default"}]}}, 202)
 
     @app.delete("/v2.1/servers/{server_id}", status_code=204)
-    def delete_server(server_id: str, request: Request):
+    async def delete_server(server_id: str, request: Request):
         context = request.state.context
         calling(request, "ServersController", "delete")
         row = instance_or_404(server_id)
@@ -306,7 +306,7 @@ def create_app(nova) -> FastAPI:
         return Response(status_code=204)
 
     @app.post("/v2.1/servers/{server_id}/action")
-    def server_action(server_id: str, request: Request, body: JsonBody):
+    async def server_action(server_id: str, request: Request, body: JsonBody):
         context = request.state.context
         if not isinstance(body, dict) or len(body) != 1:
             raise NovaError(400, "Malformed request body")
@@ -408,7 +408,7 @@ def create_app(nova) -> FastAPI:
         return JSONResponse({"server": detail}, status_code=202)
 
     @app.get("/v2.1/servers/{server_id}/os-instance-actions")
-    def instance_actions(server_id: str, request: Request):
+    async def instance_actions(server_id: str, request: Request):
         calling(request, "InstanceActionsController", "index", "instance_actions")
         row = db.get_instance(server_id, read_deleted=True)
         if row is None:
@@ -431,15 +431,15 @@ def create_app(nova) -> FastAPI:
         return body
 
     @app.get("/v2.1/flavors")
-    def list_flavors(request: Request):
+    async def list_flavors(request: Request):
         return _json({"flavors": [flavor_body(key, request, False) for key in views.FLAVORS]})
 
     @app.get("/v2.1/flavors/detail")
-    def list_flavors_detail(request: Request):
+    async def list_flavors_detail(request: Request):
         return _json({"flavors": [flavor_body(key, request, True) for key in views.FLAVORS]})
 
     @app.get("/v2.1/flavors/{flavor_id}")
-    def show_flavor(flavor_id: str, request: Request):
+    async def show_flavor(flavor_id: str, request: Request):
         if flavor_id not in views.FLAVORS:
             raise NovaError(404, f"Flavor {flavor_id} could not be found.")
         return _json({"flavor": flavor_body(flavor_id, request, True)})
@@ -454,12 +454,12 @@ def create_app(nova) -> FastAPI:
 
     @app.get("/v2.1/images")
     @app.get("/v2.1/images/detail")
-    def list_images(request: Request):
+    async def list_images(request: Request):
         return _json({"images": [image_body(image, request) for image in db.list_images()
                            if image["status"] != "deleted"]})
 
     @app.get("/v2.1/images/{image_id}")
-    def show_image(image_id: str, request: Request):
+    async def show_image(image_id: str, request: Request):
         image = db.get_image(image_id)
         if image is None or image["status"] == "deleted":
             raise NovaError(404, f"Image {image_id} could not be found.")

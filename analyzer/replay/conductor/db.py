@@ -94,6 +94,21 @@ IMAGES = sa.Table(
 )
 
 
+# The statements run for every operation, built once (see Database._update_statement for why).
+_GET_LIVE = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"), INSTANCES.c.deleted.is_(False))
+_GET_ANY = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"))
+_GET_IMAGE = IMAGES.select().where(IMAGES.c.id == sa.bindparam("id"))
+_INSERT_ACTION = ACTIONS.insert()
+_FIND_ACTION = sa.select(ACTIONS.c.id).where(ACTIONS.c.instance_uuid == sa.bindparam("uuid"),
+                                             ACTIONS.c.request_id == sa.bindparam("request_id"))
+_INSERT_EVENT = EVENTS.insert()
+_FINISH_EVENT = EVENTS.update().where(EVENTS.c.action_id == sa.bindparam("match_action"),
+                                      EVENTS.c.event == sa.bindparam("match_event")).values(
+    finish_time=sa.bindparam("new_finish_time"), result=sa.bindparam("new_result"))
+_FINISH_ACTION = ACTIONS.update().where(ACTIONS.c.id == sa.bindparam("match_action")).values(
+    finish_time=sa.bindparam("new_finish_time"), message=sa.bindparam("new_message"))
+
+
 class ExpectedStateError(Exception):
     """An update's expected state did not hold (another request changed the instance first)."""
 
@@ -118,6 +133,7 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         # SQLite takes one writer at a time; serialise here rather than retry "database is locked".
         self._write = threading.Lock() if url.startswith("sqlite") else _NoLock()
+        self._updates: dict[tuple, sa.Update] = {}
         _META.create_all(self.engine)
 
     # -- instances ---------------------------------------------------------------------------
@@ -129,11 +145,8 @@ class Database:
         return row
 
     def get_instance(self, uuid: str, read_deleted: bool = False) -> dict | None:
-        query = INSTANCES.select().where(INSTANCES.c.uuid == uuid)
-        if not read_deleted:
-            query = query.where(INSTANCES.c.deleted.is_(False))
         with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_GET_ANY if read_deleted else _GET_LIVE, {"uuid": uuid}).mappings().first()
         return dict(row) if row else None
 
     def list_instances(self) -> list[dict]:
@@ -147,48 +160,74 @@ class Database:
 
         ``expected_task_state`` is one state or a list (None = no task); ``...`` means any.
         """
-        query = INSTANCES.update().where(INSTANCES.c.uuid == uuid, INSTANCES.c.deleted.is_(False))
-        if expected_vm_state is not None:
-            query = query.where(INSTANCES.c.vm_state.in_(list(expected_vm_state)))
-        if expected_task_state is not ...:
-            expected = (list(expected_task_state) if isinstance(expected_task_state, (list, tuple, set))
-                        else [expected_task_state])
-            named = [state for state in expected if state is not None]
+        if expected_task_state is ...:
+            expected = None
+        elif isinstance(expected_task_state, (list, tuple, set)):
+            expected = tuple(sorted(expected_task_state, key=lambda state: state or ""))
+        else:
+            expected = (expected_task_state,)
+        vm_states = None if expected_vm_state is None else tuple(sorted(expected_vm_state))
+        statement = self._update_statement(tuple(sorted(values)), vm_states, expected, check_lock)
+        params = {f"new_{key}": value for key, value in values.items()}
+        params["match_uuid"] = uuid
+        params["new_updated_at"] = now()
+        with self._write, self.engine.begin() as conn:
+            row = conn.execute(statement, params).mappings().first()
+        if row is None:
+            raise ExpectedStateError(uuid)
+        return dict(row)
+
+    def _update_statement(self, keys: tuple[str, ...], vm_states: tuple[str, ...] | None,
+                          task_states: tuple[str | None, ...] | None, check_lock: bool):
+        """The conditional UPDATE … RETURNING for one shape of update, built once per shape.
+
+        Building a SQLAlchemy statement costs more than running it on SQLite; a replay makes a
+        few dozen shapes, each run thousands of times.
+        """
+        shape = (keys, vm_states, task_states, check_lock)
+        statement = self._updates.get(shape)
+        if statement is not None:
+            return statement
+        query = INSTANCES.update().where(INSTANCES.c.uuid == sa.bindparam("match_uuid"),
+                                         INSTANCES.c.deleted.is_(False))
+        if vm_states is not None:
+            query = query.where(INSTANCES.c.vm_state.in_(vm_states))
+        if task_states is not None:
+            named = [state for state in task_states if state is not None]
             clause = INSTANCES.c.task_state.in_(named) if named else sa.false()
-            if None in expected:
+            if None in task_states:
                 clause = sa.or_(clause, INSTANCES.c.task_state.is_(None))
             query = query.where(clause)
         if check_lock:
             query = query.where(INSTANCES.c.locked.is_(False))
-        with self._write, self.engine.begin() as conn:
-            result = conn.execute(query.values(updated_at=now(), **values))
-            if result.rowcount != 1:
-                raise ExpectedStateError(uuid)
-            row = conn.execute(INSTANCES.select().where(INSTANCES.c.uuid == uuid)).mappings().first()
-        return dict(row)
+        columns = (*keys, "updated_at") if "updated_at" not in keys else keys
+        statement = query.values({key: sa.bindparam(f"new_{key}") for key in columns}).returning(
+            *INSTANCES.c)
+        self._updates[shape] = statement
+        return statement
 
     # -- instance actions ----------------------------------------------------------------------
     def start_action(self, uuid: str, action: str, context) -> int:
         with self._write, self.engine.begin() as conn:
-            result = conn.execute(ACTIONS.insert().values(
-                instance_uuid=uuid, action=action, request_id=context.request_id,
-                user_id=context.user_id, project_id=context.project_id, start_time=now()))
+            result = conn.execute(_INSERT_ACTION, {
+                "instance_uuid": uuid, "action": action, "request_id": context.request_id,
+                "user_id": context.user_id, "project_id": context.project_id, "start_time": now()})
             return result.inserted_primary_key[0]
 
     def action_event(self, uuid: str, request_id: str, event: str, result: str | None = None,
                      finish: bool = False) -> None:
         with self._write, self.engine.begin() as conn:
-            action = conn.execute(sa.select(ACTIONS.c.id).where(
-                ACTIONS.c.instance_uuid == uuid, ACTIONS.c.request_id == request_id)).first()
+            action = conn.execute(_FIND_ACTION, {"uuid": uuid, "request_id": request_id}).first()
             if action is None:
                 return
             if not finish:
-                conn.execute(EVENTS.insert().values(action_id=action.id, event=event, start_time=now()))
+                conn.execute(_INSERT_EVENT, {"action_id": action.id, "event": event, "start_time": now()})
                 return
-            conn.execute(EVENTS.update().where(EVENTS.c.action_id == action.id, EVENTS.c.event == event)
-                         .values(finish_time=now(), result=result))
-            conn.execute(ACTIONS.update().where(ACTIONS.c.id == action.id)
-                         .values(finish_time=now(), message=None if result == "Success" else result))
+            finished = now()
+            conn.execute(_FINISH_EVENT, {"match_action": action.id, "match_event": event,
+                                         "new_finish_time": finished, "new_result": result})
+            conn.execute(_FINISH_ACTION, {"match_action": action.id, "new_finish_time": finished,
+                                          "new_message": None if result == "Success" else result})
 
     def list_actions(self, uuid: str) -> list[dict]:
         with self.engine.connect() as conn:
@@ -230,7 +269,7 @@ class Database:
 
     def get_image(self, image_id: str) -> dict | None:
         with self.engine.connect() as conn:
-            row = conn.execute(IMAGES.select().where(IMAGES.c.id == image_id)).mappings().first()
+            row = conn.execute(_GET_IMAGE, {"id": image_id}).mappings().first()
         return dict(row) if row else None
 
     def list_images(self) -> list[dict]:
