@@ -141,7 +141,7 @@ class Database:
         row = {"uuid": str(uuidlib.uuid4()), "created_at": now(), "updated_at": now(),
                "locked": False, "deleted": False, "power_state": 0, **values}
         with self._write, self.engine.begin() as conn:
-            conn.execute(INSTANCES.insert().values(**row))
+            conn.execute(INSTANCES.insert(), row)
         return row
 
     def get_instance(self, uuid: str, read_deleted: bool = False) -> dict | None:
@@ -260,7 +260,7 @@ class Database:
                "container_format": "bare", "size": 0, "min_disk": 0, "min_ram": 0,
                "created_at": now(), "updated_at": now(), **values}
         with self._write, self.engine.begin() as conn:
-            conn.execute(IMAGES.insert().values(**row))
+            conn.execute(IMAGES.insert(), row)
         return row
 
     def update_image(self, image_id: str, values: dict) -> None:
