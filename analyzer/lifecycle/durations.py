@@ -3,6 +3,7 @@ and the `slow` deviations found against them."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,22 +94,58 @@ def table(checked: list[Checked], by_type: dict[str, Samples] | None = None) -> 
 
 def slow(checked: list[Checked], threshold: float | None,
          by_type: dict[str, Samples] | None = None) -> None:
-    """Add `slow` deviations: far above the same type's other durations, or over `threshold`."""
+    """Add `slow` deviations: far above the same type's other durations, or over `threshold`.
+
+    "The others" are those of the same log: operations whose first line comes from the same
+    folder.  Logs of different deployments given together (a devstack job beside a replay
+    on mini-Nova) are not held to each other's pace.
+    """
     by_type = by_type if by_type is not None else samples(checked)
+    folder = _Folders()
     for found in by_type.values():
-        values = [d for _, d in found.timed]
-        for (item, duration), middle in zip(found.timed, dv.outliers(values), strict=True):
-            if middle is not None or (threshold is not None and duration > threshold):
-                _judge(item, None, duration, middle, len(values) - 1, threshold, None)
-        for name, step in found.steps.items():
-            values = step.peer_durations
-            if not values:
-                continue
-            for position, middle in enumerate(dv.outliers(values)):
-                duration = values[position]
+        for timed in _split(found.timed, lambda pair: folder(pair[0])):
+            values = [d for _, d in timed]
+            for (item, duration), middle in zip(timed, dv.outliers(values), strict=True):
                 if middle is not None or (threshold is not None and duration > threshold):
-                    item, seen = step.peers[position]
-                    _judge(item, name, duration, middle, len(values) - 1, threshold, seen)
+                    _judge(item, None, duration, middle, len(values) - 1, threshold, None)
+        for name, step in found.steps.items():
+            if not step.peers:
+                continue
+            for peers in _split(list(zip(step.peers, step.peer_durations, strict=True)),
+                                lambda pair: folder(pair[0][0])):
+                values = [duration for _, duration in peers]
+                for position, middle in enumerate(dv.outliers(values)):
+                    duration = values[position]
+                    if middle is not None or (threshold is not None and duration > threshold):
+                        item, seen = peers[position][0]
+                        _judge(item, name, duration, middle, len(values) - 1, threshold, seen)
+
+
+class _Folders:
+    """The folder of an operation's first line (its log), remembered per file name."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def __call__(self, item: Checked) -> str:
+        source = item.operation.records[0].source
+        known = self._known.get(source)
+        if known is None:
+            known = self._known[source] = os.path.dirname(source)
+        return known
+
+
+def _split(pairs: list, key) -> list[list]:
+    """``pairs`` in groups of equal ``key`` (one group, untouched, when all agree)."""
+    if not pairs:
+        return []
+    first = key(pairs[0])
+    if all(key(pair) == first for pair in pairs):
+        return [pairs]
+    groups: dict[str, list] = {}
+    for pair in pairs:
+        groups.setdefault(key(pair), []).append(pair)
+    return list(groups.values())
 
 
 def _judge(item: Checked, step: str | None, duration: float, middle: float | None, peers: int,

@@ -364,6 +364,22 @@ def test_one_slow_spawn_among_fast_ones_is_slow_and_the_others_are_not(tmp_path)
     assert all(op["status"] == "ok" for op in ops if op["instance"] != slow_one), describe(ops)
 
 
+def test_operations_are_slow_only_against_those_of_the_same_log_folder(tmp_path):
+    fast = [lb.boot(lb.instance(40 + n), at=25.0 * n, spawn_s=2.6 + 0.07 * n) for n in range(6)]
+    slow = [lb.boot(lb.instance(50 + n), at=25.0 * n, spawn_s=58.0 + n) for n in range(3)]
+    fast_logs = lb.write_logs(tmp_path / "fast_deployment", fast)
+    slow_logs = lb.write_logs(tmp_path / "slow_deployment", slow)
+    together = lb.write_logs(tmp_path / "one_deployment", fast, slow)
+
+    apart = check([fast_logs.path, slow_logs.path]).as_dict()
+    mixed = check([together.path]).as_dict()
+
+    assert len(operations(apart)) == len(operations(mixed)) == 9
+    assert all(op["status"] == "ok" for op in operations(apart)), describe(operations(apart))
+    flagged = {op["instance"] for op in operations(mixed) if "slow" in kinds(op)}
+    assert flagged == {lb.instance(50 + n) for n in range(3)}, describe(operations(mixed))
+
+
 def test_a_rescuing_line_inside_a_reboot_is_an_unexpected_step(tmp_path):
     uuid = lb.instance(12)
     booted, rebooted = lb.chain(uuid, ["boot", "reboot_soft"])
