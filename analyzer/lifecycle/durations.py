@@ -102,8 +102,11 @@ def slow(checked: list[Checked], threshold: float | None,
     """
     by_type = by_type if by_type is not None else samples(checked)
     folder = _Folders()
+    sources = {item.operation.records[0].source for item in checked}
+    if len({os.path.dirname(source) for source in sources}) <= 1:
+        folder = _one_folder  # the common case: one log, nothing to split
     for found in by_type.values():
-        for timed in _split(found.timed, lambda pair: folder(pair[0])):
+        for timed in _split(found.timed, folder, lambda pair: pair[0]):
             values = [d for _, d in timed]
             for (item, duration), middle in zip(timed, dv.outliers(values), strict=True):
                 if middle is not None or (threshold is not None and duration > threshold):
@@ -111,8 +114,8 @@ def slow(checked: list[Checked], threshold: float | None,
         for name, step in found.steps.items():
             if not step.peers:
                 continue
-            for peers in _split(list(zip(step.peers, step.peer_durations, strict=True)),
-                                lambda pair: folder(pair[0][0])):
+            for peers in _split(list(zip(step.peers, step.peer_durations, strict=True)), folder,
+                                lambda pair: pair[0][0]):
                 values = [duration for _, duration in peers]
                 for position, middle in enumerate(dv.outliers(values)):
                     duration = values[position]
@@ -135,10 +138,20 @@ class _Folders:
         return known
 
 
-def _split(pairs: list, key) -> list[list]:
-    """``pairs`` in groups of equal ``key`` (one group, untouched, when all agree)."""
+def _one_folder(item: Checked) -> str:
+    return ""
+
+
+def _split(pairs: list, folder, item_of) -> list[list]:
+    """``pairs`` in groups by the folder of their operation (one group when all agree)."""
     if not pairs:
         return []
+    if folder is _one_folder:
+        return [pairs]
+
+    def key(pair) -> str:
+        return folder(item_of(pair))
+
     first = key(pairs[0])
     if all(key(pair) == first for pair in pairs):
         return [pairs]
