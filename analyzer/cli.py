@@ -520,15 +520,16 @@ def _replay_bar(enabled: bool):  # type: ignore[no-untyped-def]
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
     from rich.progress import Progress as Bar  # noqa: PLC0415
 
-    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-             transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task(_PHASES["reading"], total=None)
+    with Bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+             TimeElapsedColumn(), transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task(_PHASES["reading"], total=None, count="")
 
         def update(phase: str, done: int, total: int | None) -> None:
-            bar.update(task, description=_PHASES.get(phase, phase), completed=done, total=total)
+            count = f"{done}/{total} operations" if phase == "replaying" else f"{done / 1e6:.1f} MB"
+            bar.update(task, description=_PHASES.get(phase, phase), completed=done, total=total, count=count)
 
         yield update
 

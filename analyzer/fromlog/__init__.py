@@ -22,7 +22,7 @@ from analyzer.fromlog.plan import NotReplayed, Plan, plan
 __all__ = ["Comparison", "NotReplayed", "OperationDiff", "Plan", "ReplayProgress", "plan", "replay_from_log"]
 
 # phase, done, total (None while unknown): "reading" (bytes of the original logs),
-# "replaying" (scenario operations, waits included), "checking" (bytes of the replayed logs)
+# "replaying" (operations sent, waits left out), "checking" (bytes of the replayed logs)
 ReplayProgress = Callable[[str, int, int | None], None]
 
 
@@ -57,7 +57,7 @@ def replay_from_log(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # oslo and Starlette deprecation notes on import
         from analyzer.replay import STYLES, MiniNova  # noqa: PLC0415
-        from analyzer.replay.scenarios import run_scenario  # noqa: PLC0415
+        from analyzer.replay.scenarios import StepResult, run_scenario  # noqa: PLC0415
     if style is not None and style not in STYLES:
         raise InputError(f"unknown log style {style!r} (expected {' or '.join(STYLES)})")
     parsing = _bytes(progress, "reading")
@@ -65,11 +65,15 @@ def replay_from_log(
                      jobs=jobs, progress=parsing)
     chosen = style or original.facts.release
     scenario_plan = plan(original, speed)
-    total = len(scenario_plan.scenario.operations)
+    total = len(scenario_plan.planned)
+    done = 0
 
-    def stepped(done: int, _total: int, _result: object) -> None:
-        if progress is not None:
-            progress("replaying", done, total)
+    def stepped(_done: int, _total: int, result: StepResult) -> None:
+        nonlocal done
+        if result.operation != "wait":
+            done += 1
+            if progress is not None:
+                progress("replaying", done, total)
 
     started = time.monotonic()
     try:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from analyzer.errors import InputError, OutputError
 from analyzer.fromlog.compare import Comparison, OperationDiff
+from analyzer.fromlog.text import listed as _listed
+from analyzer.fromlog.text import optional as _text_optional
 from analyzer.lifecycle.machine import Checked, StepSeen
 from analyzer.report._assets import CONTENT_SECURITY_POLICY, STYLE
 
@@ -26,6 +28,10 @@ td.only-original { background: #fde2e1; }
 td.only-replayed { background: #e3f4e1; }
 td.unlogged { color: #777; background: #f3f3f3; }
 table.steps td { font-family: monospace; font-size: 12px; }
+.scroll th { top: 0; }
+table.operations td, table.operations th { overflow-wrap: normal; white-space: nowrap; }
+table.operations td.steps-list { white-space: normal; }
+table.operations td.optional-list { white-space: normal; min-width: 14em; }
 """
 
 
@@ -99,14 +105,28 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], css: str = "",
+def _table(headers: Iterable[str], rows: Iterable[Iterable[str | tuple[str, str]]], css: str = "",
            row_css: Iterable[str] | None = None) -> str:
     """A table of cells already escaped."""
     head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
     classes = list(row_css) if row_css is not None else None
-    body = "".join(f'<tr class="{classes[i] if classes else ""}">' + "".join(f"<td>{c}</td>" for c in row)
+    body = "".join(f'<tr class="{classes[i] if classes else ""}">' + "".join(_cell(c) for c in row)
                    + "</tr>" for i, row in enumerate(rows))
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(content: str | tuple[str, str]) -> str:
+    """A cell; (content, css class) for one with a class."""
+    if isinstance(content, tuple):
+        return f'<td class="{content[1]}">{content[0]}</td>'
+    return f"<td>{content}</td>"
+
+
+def _uuid(value: str | None) -> str:
+    """The first 8 characters of a uuid, the whole of it on hover."""
+    if not value:
+        return "-"
+    return f'<span title="{_esc(value)}">{_esc(value[:8])}</span>'
 
 
 def _operations_table(items: list[OperationDiff]) -> str:
@@ -118,20 +138,19 @@ def _operations_table(items: list[OperationDiff]) -> str:
         http = (str(item.http_original or "-") if item.same_http
                 else f"{item.http_original} ≠ {item.http_replayed}")
         rows.append((
-            f'<a href="#op-{number}">{number}</a>', esc(_when(item.original.start)), esc(item.instance),
-            esc(item.replayed_instance or "-"), esc(item.name),
+            f'<a href="#op-{number}">{number}</a>', esc(_when(item.original.start)), _uuid(item.instance),
+            _uuid(item.replayed_instance), esc(item.name),
             esc(item.original.status), esc(replayed.status if replayed else "missing"), esc(http),
             f"{len(item.original.steps)} / {len(replayed.steps) if replayed else '-'}",
-            esc(", ".join(item.only_original) or "-"), esc(", ".join(item.only_replayed) or "-"),
-            esc(", ".join(item.optional_original + item.optional_replayed) or "-"),
+            (esc(_listed(item.only_original)), "steps-list"),
+            (esc(_listed(item.only_replayed)), "steps-list"), (esc(_optional(item)), "optional-list"),
             esc(end), esc(_seconds(item.original.duration)),
             esc(_seconds(replayed.duration if replayed else None)),
             f"{item.ratio:.3f}" if item.ratio is not None else "-",
         ))
     return _table(("#", "start", "instance", "replayed as", "operation", "original", "replay", "HTTP",
                    "steps", "missing", "extra", "optional", "end state", "original s", "replay s", "ratio"),
-                  rows,
-                  row_css=["differs" if item.differs else "" for item in items])
+                  rows, "operations", row_css=["differs" if item.differs else "" for item in items])
 
 
 def _steps_details(number: int, item: OperationDiff) -> str:
@@ -197,6 +216,10 @@ def _setup(comparison: Comparison) -> str:
                         for c in comparison.extra)
         parts.append(f"<h3>Only in the replayed logs</h3><ul>{items}</ul>")
     return "".join(parts)
+
+
+def _optional(item: OperationDiff) -> str:
+    return _text_optional(item) or "-"
 
 
 def _when(seconds: float) -> str:

@@ -44,7 +44,7 @@ def describe(comparison: Comparison) -> str:
                if not item.differs and (item.optional_original or item.optional_replayed)]
     if varying:
         out += ["", "optional steps (or repeats) logged on one side only, as the flows allow:"]
-        out += [f"  {_when(item.original.start)}  {item.name} of {_short(item.instance)}: {_optional(item)}"
+        out += [f"  {_when(item.original.start)}  {item.name} of {_short(item.instance)}: {optional(item)}"
                 for item in varying]
     if comparison.set_up:
         out += ["", "set up for the replay (their boot or state is not in the log; not compared):"]
@@ -85,11 +85,11 @@ def _difference(item: OperationDiff) -> list[str]:
         lines.append("  the replayed logs show no such operation")
         return lines
     if item.only_original:
-        lines.append(f"  only in the original: {_listed(item.only_original)}")
+        lines.append(f"  only in the original: {listed(item.only_original)}")
     if item.only_replayed:
-        lines.append(f"  only in the replay:   {_listed(item.only_replayed)}")
+        lines.append(f"  only in the replay:   {listed(item.only_replayed)}")
     if item.optional_original or item.optional_replayed:
-        lines.append(f"  optional: {_optional(item)}")
+        lines.append(f"  optional: {optional(item)}")
     if not item.same_end:
         lines.append(f"  end state: original {item.end_original}, replay {item.end_replayed}")
     if not item.same_http:
@@ -99,17 +99,21 @@ def _difference(item: OperationDiff) -> list[str]:
     return lines
 
 
-def _optional(item: OperationDiff) -> str:
+def optional(item: OperationDiff) -> str:
+    """The optional steps only one side shows: `original image_info ×3; replay vif_wait`."""
     parts = []
     if item.optional_original:
-        parts.append(f"original {_listed(item.optional_original)}")
+        parts.append(f"original {listed(item.optional_original)}")
     if item.optional_replayed:
-        parts.append(f"replay {_listed(item.optional_replayed)}")
+        parts.append(f"replay {listed(item.optional_replayed)}")
     return "; ".join(parts)
 
 
-def _listed(names: list[str]) -> str:
-    """`image_info ×3, vif_wait`: each name once, with its count when repeated, in logged order."""
+def listed(names: list[str]) -> str:
+    """`image_info ×3, vif_wait`: each name once, with its count when repeated, in logged order
+    ("-" for none)."""
+    if not names:
+        return "-"
     counts = Counter(names)
     return ", ".join(f"{name} ×{counts[name]}" if counts[name] > 1 else name for name in dict.fromkeys(names))
 
