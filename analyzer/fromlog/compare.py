@@ -16,7 +16,9 @@ A step only the replay shows is not a difference when the original could not hav
 logged it: its service's log, at the step's level, is not in the original input (an
 INFO-only log shows no DEBUG step, a log without nova-conductor no conductor step), or
 the original operation began before its log and the step comes before the first one
-it shows.  These are kept apart as `unlogged`.
+it shows.  These are kept apart as `unlogged`.  Likewise a step only one release logs
+(`only 2016`, `only current` in the flows) when the replay is written in the other
+release's style (`--log-style`, or an input holding both): kept apart as `other_release`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class OperationDiff:
     optional_original: list[str] = field(default_factory=list)  # optional steps (or repeats) only there
     optional_replayed: list[str] = field(default_factory=list)
     unlogged: list[str] = field(default_factory=list)  # only replayed, but the original could not log them
+    other_release: list[str] = field(default_factory=list)  # only one side's release logs them
 
     @property
     def instance(self) -> str:
@@ -105,7 +108,8 @@ class OperationDiff:
             "steps": {"original": _names(self.original), "replayed": _names(replayed) if replayed else [],
                       "only_original": self.only_original, "only_replayed": self.only_replayed,
                       "optional_original": self.optional_original,
-                      "optional_replayed": self.optional_replayed, "unlogged": self.unlogged},
+                      "optional_replayed": self.optional_replayed, "unlogged": self.unlogged,
+                      "other_release": self.other_release},
             "end_state": {"original": self.end_original.as_dict(),
                           "replayed": self.end_replayed.as_dict() if self.end_replayed else None},
             "duration_s": {"original": _round(self.original.duration),
@@ -185,7 +189,7 @@ def compare(original: CheckResult, replayed: CheckResult, plan: Plan, results: l
                     set_up.append(match)
             else:
                 operations.append(_diff(item.original, match, server, answers.get(id(item)),
-                                        original.facts))
+                                        original.facts, style))
     operations.sort(key=lambda d: (d.original.start, d.original.operation.records[0].order))
     return Comparison(original, replayed, plan, style, timing, log_dir, seconds, instances, operations,
                       set_up, extra)
@@ -206,7 +210,7 @@ def _align(planned: list[Planned], shown: list[Checked]) -> list[tuple[Planned |
 
 
 def _diff(original: Checked, replayed: Checked | None, server: str | None, answer: int | None,
-          facts: InputFacts) -> OperationDiff:
+          facts: InputFacts, style: str) -> OperationDiff:
     http_replayed = api_status(replayed) if replayed is not None else None
     diff = OperationDiff(original, replayed, server, api_status(original), http_replayed or answer)
     if replayed is None:
@@ -217,6 +221,14 @@ def _diff(original: Checked, replayed: Checked | None, server: str | None, answe
     extra = _expand(after - before, _names(replayed))
     diff.unlogged = [name for name in extra if name in unseen]
     extra = [name for name in extra if name not in unseen]
+    release = facts.release_of(original.operation.records[0].source)
+    if release != style:  # steps that only one of the two releases logs
+        theirs = {step.name for step in original.flow.steps if step.release == release}
+        ours = {step.name for step in replayed.flow.steps if step.release == style}
+        diff.other_release = [name for name in missing if name in theirs] + [name for name in extra
+                                                                              if name in ours]
+        missing = [name for name in missing if name not in theirs]
+        extra = [name for name in extra if name not in ours]
     diff.only_original, diff.optional_original = _split(missing, original, after)
     diff.only_replayed, diff.optional_replayed = _split(extra, replayed, before)
     return diff

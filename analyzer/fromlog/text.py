@@ -33,11 +33,14 @@ def describe(comparison: Comparison) -> str:
     out.append("")
     differing = comparison.differing
     unlogged = sum(len(item.unlogged) for item in comparison.operations)
+    other_release = sum(len(item.other_release) for item in comparison.operations)
     same = len(comparison.operations) - len(differing)
     out.append(f"{counted(same, 'operation')} with the same required steps, end state and answer; "
                f"{counted(len(differing), 'operation')} {'differs' if len(differing) == 1 else 'differ'}"
                + (f" ({counted(unlogged, 'step')} only in the replay that the original log could not "
-                  "show are not counted)" if unlogged else ""))
+                  "show are not counted)" if unlogged else "")
+               + (f" ({counted(other_release, 'step')} that only one side's release logs are not counted)"
+                  if other_release else ""))
     for item in differing:
         out += ["", *_difference(item)]
     varying = [item for item in comparison.operations
