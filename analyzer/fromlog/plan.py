@@ -124,20 +124,19 @@ def plan(result: CheckResult, speed: float = 0.0, name: str = "from-log") -> Pla
             if item.flow.name == "boot" and instance not in lost:
                 lost[instance] = "its boot was not replayed"
             continue
-        if instance not in scenario.instances:
-            if item.flow.name != "boot":
-                setup = _set_up(item)
-                if setup is None:
-                    lost[instance] = f"its state before the log, {item.before}, cannot be set up in mini-Nova"
-                    out.not_replayed.append(NotReplayed(item, lost[instance]))
-                    continue
-                scenario.instances[instance] = {"flavor": "1", "image": None}
-                for setup_name in setup:
-                    _add(out, Operation(setup_name, instance), None, 0.0)
-            scenario.instances[instance] = {"flavor": "1", "image": None}
         wait = 0.0
         if speed > 0 and last_end is not None:
             wait = max(0.0, item.start - last_end) / speed
+        if instance not in scenario.instances:
+            setup = _set_up(item) if item.flow.name != "boot" else []
+            if setup is None:
+                lost[instance] = f"its state before the log, {item.before}, cannot be set up in mini-Nova"
+                out.not_replayed.append(NotReplayed(item, lost[instance]))
+                continue
+            scenario.instances[instance] = {"flavor": "1", "image": None}
+            for setup_name in setup:  # the wait goes before them
+                _add(out, Operation(setup_name, instance), None, wait)
+                wait = 0.0
         expect = (api_status(item) or 409) if refused(item) else None
         _add(out, Operation(REPLAYED_AS[item.flow.name], instance, expect), item, wait)
         last_end = max(last_end or item.operation.last, item.operation.last)

@@ -157,6 +157,21 @@ def test_instances_whose_boot_is_not_in_the_log_are_set_up_first(real_logs, tmp_
     assert {entry.original.flow.family for entry in comparison.not_replayed} == {"volume"}
 
 
+def test_an_instance_first_seen_in_another_state_is_brought_there_first(generated):
+    _, _, root = generated
+    original = check([root / "original"])
+    story = next(story for story in original.stories.values() if len(story.checked) == 16)
+    assert [c.flow.name for c in story.checked[:3]] == ["boot", "pause", "unpause"]
+    story.checked = story.checked[2:]  # as if the log began with the unpause
+    for other in [uuid for uuid in original.stories if original.stories[uuid] is not story]:
+        del original.stories[other]
+    replay_plan = plan(original, speed=2)
+    names = [(item.operation.name, item.original is not None) for item in replay_plan.planned]
+    assert names[:3] == [("boot", False), ("pause", False), ("unpause", True)]
+    assert replay_plan.planned[0].wait == 0  # nothing before it to wait after
+    assert len(replay_plan.replayed) == 14 and not replay_plan.not_replayed
+
+
 def test_the_page_escapes_log_text(generated):
     _, comparison, _ = generated
     record = comparison.operations[0].original.steps[0].record
