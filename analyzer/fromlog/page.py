@@ -24,10 +24,11 @@ from analyzer.report._assets import CONTENT_SECURITY_POLICY, STYLE
 
 _EXTRA_STYLE = """
 tr.differs td:first-child { border-left: 3px solid #d62728; }
-td.only-original { background: #fde2e1; }
-td.only-replayed { background: #e3f4e1; }
+.only-original { background: #fde2e1; }
+.only-replayed { background: #e3f4e1; }
 td.unlogged { color: #777; background: #f3f3f3; }
 table.steps td { font-family: monospace; font-size: 12px; }
+table.steps td:not(:nth-child(3n)), table.steps th { white-space: nowrap; overflow-wrap: normal; }
 .scroll th { top: 0; }
 table.operations td, table.operations th { overflow-wrap: normal; white-space: nowrap; }
 table.operations td.steps-list { white-space: normal; }
@@ -85,6 +86,10 @@ over original duration.</p>
 <div class="scroll">{_operations_table(comparison.operations)}</div>
 </section>
 <section id="steps"><h2>Step by step</h2>
+<p class="help">The two step sequences aligned by step name; +s: seconds since the operation's first
+line. <span class="only-original">Red</span>: a step only the original shows here;
+<span class="only-replayed">green</span>: only the replay; grey: a step the original log could not show.
+Optional steps are coloured too; the table above says which differences count.</p>
 {"".join(_steps_details(number, item) for number, item in enumerate(comparison.operations, 1))}
 </section>
 <section id="not-replayed"><h2>Not replayed</h2>
@@ -182,8 +187,10 @@ def _steps_details(number: int, item: OperationDiff) -> str:
 
 
 def _side_css(kind: str, column: int) -> str:
-    if kind == "only-original" and column < 3:
+    if kind in ("only-original", "replaced") and column < 3:
         return "only-original"
+    if kind == "replaced":
+        return "only-replayed"
     if kind in ("only-replayed", "unlogged") and column >= 3:
         return kind
     return ""
