@@ -398,24 +398,54 @@ def serve(
 @app.command()
 def replay(
     scenarios: Annotated[
-        list[Path] | None, typer.Argument(help="Scenario YAML files (see sample_logs/scenarios/).")
+        list[Path] | None,
+        typer.Argument(help="Scenario YAML files (see sample_logs/scenarios/); with --from-log, the logs to "
+                       "replay (files or directories)."),
     ] = None,
     all_operations: Annotated[
         bool, typer.Option("--all-operations", help="Replay one instance through every operation.")
+    ] = False,
+    from_log: Annotated[
+        bool, typer.Option("--from-log", help="Replay the operations novatrace check finds in the given logs "
+                           "and compare the original and replayed lifecycles.")
+    ] = False,
+    speed: Annotated[
+        float, typer.Option("--speed", help="With --from-log: the original's gaps between operations divided "
+                            "by this (1 = as logged, 10 = ten times faster); 0 = no waits.")
+    ] = 0.0,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="With --from-log: also write the comparison as HTML."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="With --from-log: the comparison as one JSON object on stdout.")
     ] = False,
     log_dir: Annotated[Path, typer.Option("--log-dir", help="Where the logs are written.")] = Path("logs"),
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="Use a running mini-Nova (or Nova) at this URL.")
     ] = None,
     driver: DriverOption = "fake",
-    log_style: LogStyleOption = "2016",
+    log_style: Annotated[
+        str | None,
+        typer.Option("--log-style", help="Log wording and context layout: 2016 (Mitaka) or current; default "
+                     "2016, with --from-log the original's release."),
+    ] = None,
     timing: TimingOption = "fast",
 ) -> None:
     """Replay scenarios through the HTTP API of an embedded mini-Nova and leave its logs.
 
     Each operation is sent as Nova's REST call and waited for until it settles.
     Example: novatrace replay --all-operations --log-dir logs && novatrace check logs
+    With --from-log, replays a real (or generated) log and compares the lifecycles; exit 1 when
+    they differ.  Example: novatrace replay --from-log ../shared/real_logs/devstack_gate_2016 -o cmp.html
     """
+    if from_log:
+        _replay_from_log(scenarios or [], all_operations=all_operations, endpoint=endpoint, speed=speed,
+                         output=output, json_output=json_output, log_dir=log_dir, driver=driver,
+                         log_style=log_style, timing=timing)
+        return
+    if speed or output is not None or json_output:
+        _fail(InputError("--speed, -o and --json go with --from-log"))
     import warnings  # noqa: PLC0415
 
     with warnings.catch_warnings():
@@ -426,8 +456,8 @@ def replay(
         if all_operations:
             chosen.append(library.all_operations())
         if not chosen:
-            raise InputError("give scenario files or --all-operations")
-        results = library.replay(chosen, log_dir, style=log_style, endpoint=endpoint, driver=driver,
+            raise InputError("give scenario files, --all-operations or --from-log LOGS")
+        results = library.replay(chosen, log_dir, style=log_style or "2016", endpoint=endpoint, driver=driver,
                                  timing=timing)
     except NovatraceError as error:
         _fail(error)
@@ -441,6 +471,67 @@ def replay(
         typer.echo(f"{name}: {len(done)} operations ({refused} refused as expected)")
     if not endpoint:
         typer.echo(f"logs in {log_dir}/; check them with: novatrace check {log_dir}")
+
+
+def _replay_from_log(paths: list[Path], *, all_operations: bool, endpoint: str | None, speed: float,
+                     output: Path | None, json_output: bool, log_dir: Path, driver: str,
+                     log_style: str | None, timing: str) -> None:
+    """`replay --from-log`: replay the logs' operations, print (and write) the comparison."""
+    from analyzer.fromlog import replay_from_log  # noqa: PLC0415
+    from analyzer.fromlog.page import check_output, write_page  # noqa: PLC0415
+    from analyzer.fromlog.text import describe  # noqa: PLC0415
+    from analyzer.replay.scenarios import ScenarioFailed  # noqa: PLC0415
+
+    try:
+        if not paths:
+            raise InputError("--from-log needs the logs to replay: novatrace replay --from-log PATH...")
+        if all_operations or endpoint:
+            raise InputError("--from-log replays on an embedded mini-Nova: no --all-operations or --endpoint")
+        if output is not None:
+            check_output(output)
+        with _replay_bar(True) as progress:
+            comparison = replay_from_log([str(path) for path in paths], log_dir, speed=speed, style=log_style,
+                                         timing=timing, driver=driver, progress=progress)
+        if output is not None:
+            size = write_page(comparison, output)
+    except NovatraceError as error:
+        _fail(error)
+    except ScenarioFailed as error:
+        _fail(NovatraceError(str(error)))
+    for warning in comparison.original.summary.warnings:
+        typer.echo(f"novatrace: warning: {warning}", err=True)
+    try:
+        sys.stdout.write((_json(comparison.as_dict()) if json_output else describe(comparison)) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+    if output is not None:
+        typer.echo(f"wrote {output} ({size / 1e3:.0f} kB)", err=True)
+    raise typer.Exit(1 if comparison.differing else 0)
+
+
+_PHASES = {"reading": "reading the original logs", "replaying": "replaying on mini-Nova",
+           "checking": "checking the replayed logs"}
+
+
+@contextmanager
+def _replay_bar(enabled: bool):  # type: ignore[no-untyped-def]
+    """A progress callback for --from-log (phase, done, total) drawing a bar on stderr when a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.progress import Progress as Bar  # noqa: PLC0415
+
+    with Bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+             TimeElapsedColumn(), transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task(_PHASES["reading"], total=None, count="")
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            count = f"{done}/{total} operations" if phase == "replaying" else f"{done / 1e6:.1f} MB"
+            bar.update(task, description=_PHASES.get(phase, phase), completed=done, total=total, count=count)
+
+        yield update
 
 
 def _json(value: object) -> str:

@@ -85,7 +85,7 @@ def test_cli_replay_bad_file_is_one_line_and_exit_2(novatrace, tmp_path):
 def test_cli_replay_needs_something_to_replay(novatrace, tmp_path):
     result = novatrace("replay", "--log-dir", tmp_path)
     assert result.exit_code == 2
-    assert "give scenario files or --all-operations" in result.stderr
+    assert "give scenario files, --all-operations or --from-log LOGS" in result.stderr
 
 
 def test_cli_serve_rejects_a_bad_listen_address(novatrace):
