@@ -337,22 +337,30 @@ def _one_instance(known: dict[str, object], wanted: str) -> str:
 LogStyleOption = Annotated[
     str, typer.Option("--log-style", help="Log wording and context layout: 2016 (Mitaka) or current.")
 ]
-DriverOption = Annotated[str, typer.Option("--driver", help="Compute driver: fake.")]
+DriverOption = Annotated[
+    str, typer.Option("--driver", help="Compute driver: fake, or libvirt (libvirt domains, qcow2 disks).")
+]
+LibvirtUriOption = Annotated[
+    str | None, typer.Option("--libvirt-uri", help="With --driver libvirt: the hypervisor, e.g. "
+                             "qemu:///system (default: a private libvirt test-driver host per compute).")
+]
 TimingOption = Annotated[
     str, typer.Option("--timing", help="Step durations: fast, or realistic (close to real logs).")
 ]
 
 
 def _replay_errors() -> tuple[type[Exception], ...]:
+    from analyzer.replay.drivers import DriverError  # noqa: PLC0415
     from analyzer.replay.scenarios import ScenarioError  # noqa: PLC0415
 
-    return (ScenarioError, ValueError)
+    return (ScenarioError, ValueError, DriverError)
 
 
 @app.command()
 def serve(
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT the API binds to.")] = "127.0.0.1:8774",
     driver: DriverOption = "fake",
+    libvirt_uri: LibvirtUriOption = None,
     transport: Annotated[
         str, typer.Option("--transport", help="oslo.messaging URL: fake:// (in-process) or rabbit://…")
     ] = "fake://",
@@ -386,7 +394,8 @@ def serve(
         from analyzer.replay import MiniNova  # noqa: PLC0415
     try:
         nova = MiniNova(log_dir=log_dir, state_dir=state_dir, db_url=db, transport_url=transport,
-                        style=log_style, computes=computes, driver=driver, timing=timing, token=token)
+                        style=log_style, computes=computes, driver=driver, timing=timing, token=token,
+                        libvirt_uri=libvirt_uri)
     except _replay_errors() as error:
         _fail(InputError(str(error)))
     typer.echo(f"mini-Nova on http://{host}:{port}/v2.1 ({computes} compute host(s), driver {driver}, "
@@ -408,6 +417,7 @@ def replay(
         str | None, typer.Option("--endpoint", help="Use a running mini-Nova (or Nova) at this URL.")
     ] = None,
     driver: DriverOption = "fake",
+    libvirt_uri: LibvirtUriOption = None,
     log_style: LogStyleOption = "2016",
     timing: TimingOption = "fast",
 ) -> None:
@@ -428,7 +438,7 @@ def replay(
         if not chosen:
             raise InputError("give scenario files or --all-operations")
         results = library.replay(chosen, log_dir, style=log_style, endpoint=endpoint, driver=driver,
-                                 timing=timing)
+                                 timing=timing, libvirt_uri=libvirt_uri)
     except NovatraceError as error:
         _fail(error)
     except _replay_errors() as error:
