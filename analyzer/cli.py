@@ -418,6 +418,10 @@ def replay(
     ] = None,
     driver: DriverOption = "fake",
     libvirt_uri: LibvirtUriOption = None,
+    state_dir: Annotated[
+        Path | None, typer.Option("--state-dir", help="Keep the database, disks and images here "
+                                  "(default: a temporary directory, removed at the end).")
+    ] = None,
     log_style: LogStyleOption = "2016",
     timing: TimingOption = "fast",
 ) -> None:
@@ -438,7 +442,7 @@ def replay(
         if not chosen:
             raise InputError("give scenario files or --all-operations")
         results = library.replay(chosen, log_dir, style=log_style, endpoint=endpoint, driver=driver,
-                                 timing=timing, libvirt_uri=libvirt_uri)
+                                 timing=timing, libvirt_uri=libvirt_uri, state_dir=state_dir)
     except NovatraceError as error:
         _fail(error)
     except _replay_errors() as error:
