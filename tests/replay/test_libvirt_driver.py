@@ -169,6 +169,19 @@ def test_snapshot_is_a_qcow2_image_in_the_store_with_the_disks_content(nova, cli
     assert qemu_img_info(disk)["backing-filename"] == str(base)
 
 
+def test_snapshot_of_a_paused_instance_leaves_it_paused(nova, client):
+    server_id = boot(client, "paused-snap")
+    action(client, server_id, {"pause": None})
+    response = client.post(f"/v2.1/servers/{server_id}/action", json={"createImage": {"name": "p"}})
+    assert response.status_code == 202
+    server = settle(client, server_id)
+    assert (server["status"], server["OS-EXT-STS:power_state"]) == ("PAUSED", 3)
+    domain = host(nova).connection.lookupByUUIDString(server_id)
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    image_id = response.headers["Location"].rsplit("/", 1)[-1]
+    assert qemu_img_info(host(nova).disks.store.path(image_id))["format"] == "qcow2"
+
+
 def test_delete_destroys_undefines_and_removes_the_files(nova, client):
     server_id = boot(client, "gone")
     driver = host(nova)
@@ -276,3 +289,15 @@ def test_without_libvirt_python_the_driver_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--driver libvirt needs libvirt-python" in result.stderr
+
+
+def test_what_this_module_did_follows_the_flows(nova):
+    """Every operation above (rebuild from a snapshot, which converts it into _base, too)."""
+    from analyzer.lifecycle import check
+
+    # The clients here send no X-OpenStack-Request-ID, so nothing in the compute log names
+    # its release: it is given.
+    result = check([nova.logs.dir], release=nova.style).as_dict()
+    assert result["operations"]
+    assert [(op["operation"], dev["kind"], dev["detail"])
+            for op in result["operations"] for dev in op["deviations"]] == []

@@ -37,7 +37,7 @@ class ImageStore:
             if not path.exists():
                 fmt = "qcow2" if image.get("disk_format") == "qcow2" else "raw"  # ami, raw: raw
                 size = int(image.get("size") or _DEFAULT_SIZE)
-                partial = path.with_name(path.name + ".creating")
+                partial = path.with_name(f"{path.name}.{os.getpid()}.creating")  # hosts may be processes
                 subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(partial), str(size)],
                                check=True, capture_output=True)
                 os.replace(partial, path)

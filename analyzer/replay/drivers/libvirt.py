@@ -109,6 +109,12 @@ class LibvirtDriver(Driver):
         except libvirt.libvirtError:
             return None
 
+    def _require(self, uuid: str) -> libvirt.virDomain:
+        domain = self._domain(uuid)
+        if domain is None:
+            raise DriverError(f"no domain for instance {uuid} on {self.uri}")
+        return domain
+
     def get_power_state(self, uuid: str) -> int:
         domain = self._domain(uuid)
         if domain is None:
@@ -147,8 +153,8 @@ class LibvirtDriver(Driver):
                 flags = libvirt.VIR_DOMAIN_START_PAUSED if paused else 0
                 with self.events.expect(uuid, "Started"):
                     domain.createWithFlags(flags)
-        if restoring and self.is_test:  # QEMU resumes the restored vCPUs; the test driver is silent
-            self.events.deliver(uuid, "Resumed")
+        if restoring and not paused and self.is_test:  # QEMU resumes the restored vCPUs; the
+            self.events.deliver(uuid, "Resumed")           # test driver does not say so
         return domain
 
     def _destroy(self, context, instance: dict) -> None:
@@ -192,9 +198,7 @@ class LibvirtDriver(Driver):
 
     def _save(self, uuid: str) -> None:
         """virDomainManagedSave(0): the domain is saved to disk and SHUTOFF."""
-        domain = self._domain(uuid)
-        if domain is None:
-            raise DriverError(f"no domain for instance {uuid}")
+        domain = self._require(uuid)
         if self.is_test:  # QEMU pauses the vCPUs first (VM Paused); the test driver does not say so
             self.events.deliver(uuid, "Paused")
         with self._libvirt("managedSave"), self.events.expect(uuid, "Stopped"):
@@ -273,13 +277,13 @@ class LibvirtDriver(Driver):
 
     def pause(self, context, instance: dict) -> None:
         uuid = instance["uuid"]
-        domain = self._domain(uuid)
+        domain = self._require(uuid)
         with self._libvirt("suspend"), self.events.expect(uuid, "Paused"):
             domain.suspend()
 
     def unpause(self, context, instance: dict) -> None:
         uuid = instance["uuid"]
-        domain = self._domain(uuid)
+        domain = self._require(uuid)
         with self._libvirt("resume"), self.events.expect(uuid, "Resumed"):
             domain.resume()
 
@@ -360,7 +364,7 @@ class LibvirtDriver(Driver):
         if self.is_test:  # the test driver has no block jobs
             shutil.copyfile(disk, delta)
             return
-        domain = self._domain(uuid)
+        domain = self._require(uuid)
         with self._libvirt("blockRebase"):
             xml = domain.XMLDesc(0)
             if domain.isPersistent():
