@@ -64,8 +64,10 @@ class LifecycleEvents:
     """The lifecycle events of one connection, passed to ``emit(uuid, name)``."""
 
     def __init__(self, connection: libvirt.virConnect, emit: Callable[[str, str], None], log,
-                 stopped_delay: float = NOVA_LIFECYCLE_DELAY, wait_timeout: float = 5.0) -> None:
+                 stopped_delay: float = NOVA_LIFECYCLE_DELAY, wait_timeout: float = 5.0,
+                 owns: Callable[[str], bool] = lambda _uuid: True) -> None:
         self.emit = emit
+        self.owns = owns  # hosts sharing one hypervisor each hear only their own domains
         self.log = log
         self.stopped_delay = stopped_delay
         self.wait_timeout = wait_timeout
@@ -87,9 +89,9 @@ class LifecycleEvents:
     # -- from libvirt's event loop -------------------------------------------------------------
     def _on_event(self, _connection, domain, event: int, _detail: int, _opaque) -> None:
         name = EVENT_NAMES.get(event)
-        if name is None:
-            return
-        self.deliver(domain.UUIDString(), name)
+        uuid = domain.UUIDString()
+        if name is not None and self.owns(uuid):
+            self.deliver(uuid, name)
 
     def deliver(self, uuid: str, name: str) -> None:
         """One event, as libvirt (or the driver, where the test driver has none) reports it."""

@@ -95,7 +95,10 @@ class LibvirtDriver(Driver):
         self.is_test = self.connection.getType() == "TEST"
         self.domain_type = "test" if self.is_test else "qemu"
         delay = NOVA_LIFECYCLE_DELAY if self.timing is not None else 0.0
-        self.events = LifecycleEvents(self.connection, self.emit_event, self.log, stopped_delay=delay)
+        # Several hosts may share one hypervisor (--libvirt-uri): a host owns the domains whose
+        # instance directory it holds.
+        self.events = LifecycleEvents(self.connection, self.emit_event, self.log, stopped_delay=delay,
+                                      owns=lambda uuid: self.disks.instance_dir(uuid).exists())
 
     def close(self) -> None:
         self.events.close()
