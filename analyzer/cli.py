@@ -337,22 +337,30 @@ def _one_instance(known: dict[str, object], wanted: str) -> str:
 LogStyleOption = Annotated[
     str, typer.Option("--log-style", help="Log wording and context layout: 2016 (Mitaka) or current.")
 ]
-DriverOption = Annotated[str, typer.Option("--driver", help="Compute driver: fake.")]
+DriverOption = Annotated[
+    str, typer.Option("--driver", help="Compute driver: fake, or libvirt (libvirt domains, qcow2 disks).")
+]
+LibvirtUriOption = Annotated[
+    str | None, typer.Option("--libvirt-uri", help="With --driver libvirt: the hypervisor, e.g. "
+                             "qemu:///system (default: a private libvirt test-driver host per compute).")
+]
 TimingOption = Annotated[
     str, typer.Option("--timing", help="Step durations: fast, or realistic (close to real logs).")
 ]
 
 
 def _replay_errors() -> tuple[type[Exception], ...]:
+    from analyzer.replay.drivers import DriverError  # noqa: PLC0415
     from analyzer.replay.scenarios import ScenarioError  # noqa: PLC0415
 
-    return (ScenarioError, ValueError)
+    return (ScenarioError, ValueError, DriverError)
 
 
 @app.command()
 def serve(
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT the API binds to.")] = "127.0.0.1:8774",
     driver: DriverOption = "fake",
+    libvirt_uri: LibvirtUriOption = None,
     transport: Annotated[
         str, typer.Option("--transport", help="oslo.messaging URL: fake:// (in-process) or rabbit://…")
     ] = "fake://",
@@ -386,7 +394,8 @@ def serve(
         from analyzer.replay import MiniNova  # noqa: PLC0415
     try:
         nova = MiniNova(log_dir=log_dir, state_dir=state_dir, db_url=db, transport_url=transport,
-                        style=log_style, computes=computes, driver=driver, timing=timing, token=token)
+                        style=log_style, computes=computes, driver=driver, timing=timing, token=token,
+                        libvirt_uri=libvirt_uri)
     except _replay_errors() as error:
         _fail(InputError(str(error)))
     typer.echo(f"mini-Nova on http://{host}:{port}/v2.1 ({computes} compute host(s), driver {driver}, "
@@ -425,6 +434,11 @@ def replay(
         str | None, typer.Option("--endpoint", help="Use a running mini-Nova (or Nova) at this URL.")
     ] = None,
     driver: DriverOption = "fake",
+    libvirt_uri: LibvirtUriOption = None,
+    state_dir: Annotated[
+        Path | None, typer.Option("--state-dir", help="Keep the database, disks and images here "
+                                  "(default: a temporary directory, removed at the end).")
+    ] = None,
     log_style: Annotated[
         str | None,
         typer.Option("--log-style", help="Log wording and context layout: 2016 (Mitaka) or current; default "
@@ -442,7 +456,7 @@ def replay(
     if from_log:
         _replay_from_log(scenarios or [], all_operations=all_operations, endpoint=endpoint, speed=speed,
                          output=output, json_output=json_output, log_dir=log_dir, driver=driver,
-                         log_style=log_style, timing=timing)
+                         libvirt_uri=libvirt_uri, state_dir=state_dir, log_style=log_style, timing=timing)
         return
     if speed or output is not None or json_output:
         _fail(InputError("--speed, -o and --json go with --from-log"))
@@ -458,7 +472,7 @@ def replay(
         if not chosen:
             raise InputError("give scenario files, --all-operations or --from-log LOGS")
         results = library.replay(chosen, log_dir, style=log_style or "2016", endpoint=endpoint, driver=driver,
-                                 timing=timing)
+                                 timing=timing, libvirt_uri=libvirt_uri, state_dir=state_dir)
     except NovatraceError as error:
         _fail(error)
     except _replay_errors() as error:
@@ -475,7 +489,8 @@ def replay(
 
 def _replay_from_log(paths: list[Path], *, all_operations: bool, endpoint: str | None, speed: float,
                      output: Path | None, json_output: bool, log_dir: Path, driver: str,
-                     log_style: str | None, timing: str) -> None:
+                     libvirt_uri: str | None, state_dir: Path | None, log_style: str | None,
+                     timing: str) -> None:
     """`replay --from-log`: replay the logs' operations, print (and write) the comparison."""
     from analyzer.fromlog import replay_from_log  # noqa: PLC0415
     from analyzer.fromlog.page import check_output, write_page  # noqa: PLC0415
@@ -491,7 +506,8 @@ def _replay_from_log(paths: list[Path], *, all_operations: bool, endpoint: str |
             check_output(output)
         with _replay_bar(True) as progress:
             comparison = replay_from_log([str(path) for path in paths], log_dir, speed=speed, style=log_style,
-                                         timing=timing, driver=driver, progress=progress)
+                                         timing=timing, driver=driver, libvirt_uri=libvirt_uri,
+                                         state_dir=state_dir, progress=progress)
         if output is not None:
             size = write_page(comparison, output)
     except NovatraceError as error:

@@ -21,9 +21,27 @@ if ! command -v pcre2-config >/dev/null 2>&1; then
         echo "PCRE2 headers not found (Debian: apt-get install libpcre2-dev): using the pure-Python parser" >&2
     fi
 fi
+# mini-Nova's libvirt driver (--driver libvirt) builds libvirt-python against libvirt's
+# headers and runs qemu-img: libvirt-dev, pkg-config and qemu-utils on Debian.
+if ! { pkg-config --exists libvirt 2>/dev/null && command -v qemu-img >/dev/null 2>&1; }; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing libvirt-dev, pkg-config, python3-dev and qemu-utils for the libvirt driver" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvirt-dev pkg-config python3-dev qemu-utils >/dev/null 2>&1 || {
+            apt-get update -qq >/dev/null 2>&1 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvirt-dev pkg-config python3-dev qemu-utils >/dev/null 2>&1; } ||
+            echo "could not install libvirt-dev/qemu-utils: --driver libvirt will be unavailable" >&2
+    else
+        echo "libvirt headers or qemu-img not found (Debian: apt-get install libvirt-dev pkg-config" \
+             "qemu-utils): --driver libvirt will be unavailable" >&2
+    fi
+fi
+EXTRAS=test
+if pkg-config --exists libvirt 2>/dev/null && command -v qemu-img >/dev/null 2>&1; then
+    EXTRAS=test,libvirt
+fi
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e ".[$EXTRAS]"
 .venv/bin/python -c 'from analyzer.parse import fastpath; print("native parser:", "built" if fastpath.available() else "not built (pure Python)")'

@@ -34,6 +34,7 @@ def replay_from_log(
     style: str | None = None,
     timing: str = "fast",
     driver: str = "fake",
+    libvirt_uri: str | None = None,
     flows_dir: str | Path | None = None,
     release: str = "auto",
     format: str = "auto",
@@ -77,7 +78,8 @@ def replay_from_log(
 
     started = time.monotonic()
     try:
-        nova = MiniNova(log_dir=log_dir, state_dir=state_dir, style=chosen, driver=driver, timing=timing)
+        nova = MiniNova(log_dir=log_dir, state_dir=state_dir, style=chosen, driver=driver, timing=timing,
+                        libvirt_uri=libvirt_uri)
     except ValueError as error:  # an unknown driver or timing
         raise InputError(str(error)) from None
     with nova, nova.client() as client:

@@ -300,7 +300,7 @@ def _run_step(scenario: Scenario, step: Operation, client, servers: dict[str, st
 
 def replay(scenarios: list[Scenario], log_dir: str | Path, style: str = "2016", endpoint: str | None = None,
            driver: str = "fake", timing: str = "fast", state_dir: str | Path | None = None,
-           timeout: float = 60.0) -> dict[str, list[StepResult]]:
+           timeout: float = 60.0, libvirt_uri: str | None = None) -> dict[str, list[StepResult]]:
     """Replay ``scenarios`` through an embedded mini-Nova writing to ``log_dir`` (or ``endpoint``)."""
     if endpoint:
         import httpx
@@ -309,6 +309,7 @@ def replay(scenarios: list[Scenario], log_dir: str | Path, style: str = "2016", 
             return {scenario.name: run_scenario(scenario, client, timeout) for scenario in scenarios}
     from analyzer.replay.service import MiniNova
 
-    with MiniNova(log_dir=log_dir, state_dir=state_dir, style=style, driver=driver, timing=timing) as nova, \
+    with MiniNova(log_dir=log_dir, state_dir=state_dir, style=style, driver=driver, timing=timing,
+                  libvirt_uri=libvirt_uri) as nova, \
             nova.client() as client:
         return {scenario.name: run_scenario(scenario, client, timeout) for scenario in scenarios}

@@ -52,7 +52,8 @@ class MiniNova:
     def __init__(self, log_dir: str | Path, state_dir: str | Path | None = None, db_url: str | None = None,
                  transport_url: str = "fake://", style: str = "2016", computes: int = 1,
                  driver: str = "fake", timing: str = "fast", token: str | None = None,
-                 resources: HostResources = HostResources(), rpc_workers: int = 8) -> None:
+                 resources: HostResources = HostResources(), rpc_workers: int = 8,
+                 libvirt_uri: str | None = None) -> None:
         self.style = style
         self.token = token
         self.rpc_workers = rpc_workers
@@ -68,6 +69,9 @@ class MiniNova:
         self.timing = Timing.named(timing)
         self.transport = messaging.get_transport(transport_url)
         self.driver_class = driver_class(driver)
+        if libvirt_uri and driver != "libvirt":
+            raise ValueError("--libvirt-uri is for --driver libvirt")
+        driver_options = {"uri": libvirt_uri} if libvirt_uri else {}
         self.resources = resources
 
         self.api_log = self.logs.service("nova-api")
@@ -88,15 +92,17 @@ class MiniNova:
             self.db.register_node(host, resources.memory_mb, resources.vcpus, resources.local_gb)
 
             def factory(emit, host=host, log=log):
-                return self.driver_class(host, str(self.state_dir / host), log, style, emit, self.timing)
+                return self.driver_class(host, str(self.state_dir / host), log, style, emit, self.timing,
+                                         **driver_options)
 
             manager = ComputeManager(host, factory, ConductorAPI(self.transport, log), log, style,
                                      {"memory_mb": resources.memory_mb}, self.timing)
             self.managers[host] = manager
             self._servers.append(messaging.get_server(self.transport, "compute", host, [manager]))
         if self.db.get_image(DEFAULT_IMAGE_ID) is None:
+            # devstack's cirros "uec" image is an AMI: its disk is raw, so Nova uses it as is.
             self.db.create_image({"id": DEFAULT_IMAGE_ID, "name": DEFAULT_IMAGE_NAME, "status": "active",
-                                  "size": 25165824})
+                                  "size": 25165824, "disk_format": "ami", "container_format": "ami"})
         self.app = create_app(self)
         self._started = False
 
@@ -122,6 +128,8 @@ class MiniNova:
                 for thread in waiting:
                     thread.join()
             self._started = False
+        for manager in self.managers.values():
+            manager.driver.close()
         self.transport.cleanup()
         self.logs.close()
         self.db.dispose()

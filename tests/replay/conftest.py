@@ -16,12 +16,14 @@ with warnings.catch_warnings():
 SETTLE_TIMEOUT = 20.0
 
 
-@pytest.fixture(scope="session", params=["2016", "current"])
+@pytest.fixture(scope="session", params=[(style, driver) for driver in ("fake", "libvirt")
+                                        for style in ("2016", "current")],
+                ids=lambda param: "-".join(param))
 def all_operations_logs(request, tmp_path_factory) -> tuple[str, Path]:
-    """The logs of `novatrace replay --all-operations` in each log style."""
-    style = request.param
-    log_dir = tmp_path_factory.mktemp(f"replay-{style}")
-    replay([all_operations()], log_dir, style=style, state_dir=log_dir / "state")
+    """The logs of `novatrace replay --all-operations` in each log style, with each driver."""
+    style, driver = request.param
+    log_dir = tmp_path_factory.mktemp(f"replay-{style}-{driver}")
+    replay([all_operations()], log_dir, style=style, driver=driver, state_dir=log_dir / "state")
     return style, log_dir
 
 

@@ -448,7 +448,10 @@ def create_app(nova) -> FastAPI:
         return {"id": image["id"], "name": image["name"], "status": image["status"].upper(),
                 "progress": 100 if image["status"] == "active" else 25, "minDisk": image["min_disk"],
                 "minRam": image["min_ram"], "created": views._time(image["created_at"]),
-                "updated": views._time(image["updated_at"]), "metadata": {},
+                "updated": views._time(image["updated_at"]),
+                # createImage records the server: Nova's snapshot properties (image_type snapshot)
+                "metadata": ({"image_type": "snapshot", "instance_uuid": image["server_uuid"]}
+                             if image.get("server_uuid") else {}),
                 "OS-EXT-IMG-SIZE:size": image["size"],
                 "links": [{"rel": "self", "href": f"{base(request)}/v2.1/images/{image['id']}"}]}
 

@@ -44,6 +44,9 @@ class Driver(ABC):
         self.emit_event = emit_event
         self.timing = timing
 
+    def close(self) -> None:  # noqa: B027 -- optional: most drivers hold no connection
+        """Release the hypervisor connection (nothing to release by default)."""
+
     @abstractmethod
     def get_power_state(self, uuid: str) -> int:
         ...
