@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,8 +233,13 @@ def _settle(client, server_id: str, deleted: bool, timeout: float) -> str | None
         delay = min(delay * 1.5, 0.1)
 
 
-def run_scenario(scenario: Scenario, client, timeout: float = 60.0) -> list[StepResult]:
-    """Replay ``scenario`` through ``client`` (an httpx-like client on the API's base URL)."""
+def run_scenario(scenario: Scenario, client, timeout: float = 60.0,
+                 on_step: Callable[[StepResult, str | None], None] | None = None) -> list[StepResult]:
+    """Replay ``scenario`` through ``client`` (an httpx-like client on the API's base URL).
+
+    ``on_step(result, server_id)`` is called once each step has settled, before the next one
+    is sent (to look at the server or its disk in between).
+    """
     servers: dict[str, str] = {}
     results: list[StepResult] = []
     # Like an orchestrating service, the runner names its run with a global request id.
@@ -242,6 +248,8 @@ def run_scenario(scenario: Scenario, client, timeout: float = 60.0) -> list[Step
         if step.name == "wait":
             time.sleep(step.seconds)
             results.append(StepResult("wait", None, None, None))
+            if on_step is not None:
+                on_step(results[-1], None)
             continue
         spec = scenario.instances[step.instance]
         image = spec.get("image") or DEFAULT_IMAGE
@@ -270,6 +278,8 @@ def run_scenario(scenario: Scenario, client, timeout: float = 60.0) -> list[Step
         if step.instance in servers:
             status = _settle(client, servers[step.instance], step.name == "delete" and not expected, timeout)
         results.append(StepResult(step.name, step.instance, response.status_code, status))
+        if on_step is not None:
+            on_step(results[-1], servers.get(step.instance))
     return results
 
 
