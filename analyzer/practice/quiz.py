@@ -31,6 +31,7 @@ from analyzer.practice.runner import STYLE_CHOICES, _driver, run_operations
 __all__ = ["Grade", "Question", "QuizLine", "QuizStep", "explain", "grade", "make_quiz"]
 
 _REQUEST = re.compile(r"req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SERVICES = ("nova-api", "nova-conductor", "nova-scheduler", "nova-compute")
 _PERIODIC_TASKS = ("_sync_power_states", "_poll_rebooting_instances", "_instance_usage_audit",
                    "_poll_volume_usage", "_heal_instance_info_cache", "update_available_resource",
                    "_cleanup_running_deleted_instances", "_poll_unconfirmed_resizes")
@@ -151,13 +152,14 @@ def _question(number: int, exercise: Exercise, server: str, result, frame, files
     def renamed(text: str) -> str:
         return _REQUEST.sub(new_request, text.replace(server, instance))
 
+    pids = {service: str(look.randint(2000, 40000)) for service in _SERVICES}
     entries: list[tuple[datetime, str, str, tuple[str, int] | None]] = []
-    pids: dict[str, str] = {}
     for row in picked.itertuples():  # in the parse's merge order: by time
         raw = files[Path(row.source)][int(row.line) - 1]
         moment = base + (row.time.to_pydatetime() - start) * stretch
-        pids.setdefault(row.service, raw.split(" ", 3)[2])
-        entries.append((moment, row.service, _stamp(moment) + renamed(raw[23:]), (row.source, int(row.line))))
+        _, rest = raw[24:].split(" ", 1)  # after the time: pid, then level, logger, context, message
+        text = f"{_stamp(moment)} {pids.get(row.service, '1')} {renamed(rest)}"
+        entries.append((moment, row.service, text, (row.source, int(row.line))))
     span = (entries[-1][0] - entries[0][0]).total_seconds()
     for _ in range(look.randint(3, 7)):
         template = look.choice(_noise())
@@ -189,7 +191,7 @@ def _noise_line(template: dict[str, str], moment: datetime, style: str, pids: di
               "used_ram": rng.randint(512, ram // 2), "disk": rng.choice((40, 200, 450)),
               "used_disk": rng.randint(0, 40), "task": rng.choice(_PERIODIC_TASKS)}
     context = f"[req-{_uuid(rng)} - - - - -]" if style == "2016" else f"[None req-{_uuid(rng)} - - - - - -]"
-    pid = pids.get(template["service"]) or str(rng.randint(2000, 40000))
+    pid = pids[template["service"]]
     return (f"{_stamp(moment)} {pid} {template['level']} {template['logger']} {context} "
             f"{template['text'].format(**values)}")
 
