@@ -29,7 +29,8 @@ def test_unpause_and_resume_in_the_logs(comparison):
     assert [line.text for line in pause.back_lines] == ["Unpausing"]
     assert [line.text for line in suspend.back_lines] == ["Resuming"]
     assert [line.text for line in pause.lifecycle] == ["VM Paused (Lifecycle Event)"]
-    assert [line.text for line in suspend.lifecycle] == ["VM Paused (Lifecycle Event)", "VM Stopped (Lifecycle Event)"]
+    assert [line.text for line in suspend.lifecycle] == ["VM Paused (Lifecycle Event)",
+                                                         "VM Stopped (Lifecycle Event)"]
     assert pause.back_state == suspend.back_state == "(active, none, running)"
 
 

@@ -56,7 +56,8 @@ def test_an_alias_names_the_operation(questions):
     question = next((q for q in questions if q.exercise in ("shutoff", "launch", "terminate")), None)
     if question is None:
         question = questions[0]
-    alias = {"shutoff": "stop", "launch": "boot", "terminate": "delete"}.get(question.exercise, question.exercise)
+    aliases = {"shutoff": "stop", "launch": "boot", "terminate": "delete"}
+    alias = aliases.get(question.exercise, question.exercise)
     assert grade(question, f"{alias}:{question.order}").points == 2
 
 
@@ -70,7 +71,8 @@ def test_the_log_hides_the_operation_and_carries_noise(questions):
     for question in questions:
         noise = [line for line in question.lines if line.noise]
         assert 3 <= len(noise) <= 7
-        assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d+ (INFO|DEBUG) ", line.text) for line in noise)
+        shape = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d+ (INFO|DEBUG) ")
+        assert all(shape.match(line.text) for line in noise)
         # the steps asked about are on the lines the explanation cites
         for step in question.steps:
             assert not question.lines[step.line - 1].noise
@@ -97,12 +99,13 @@ def test_the_same_seed_asks_the_same_and_another_seed_differs(questions, other_s
 def test_quiz_command_non_interactive_scores_the_answers(questions):
     right, = make_quiz(seed=11, count=1)
     runner = CliRunner()
-    result = runner.invoke(app, ["practice", "quiz", "--seed", "11", "--count", "1", "--answer", right.answer])
+    quiz = ["practice", "quiz", "--seed", "11", "--count", "1"]
+    result = runner.invoke(app, [*quiz, "--answer", right.answer])
     assert result.exit_code == 0, result.output
     assert "operation: right" in result.output and "order: right" in result.output
     assert result.output.rstrip().endswith("score: 2 of 2")
     wrong = f"{_wrong_operation(right)}:{right.order[::-1]}"
-    result = runner.invoke(app, ["practice", "quiz", "--seed", "11", "--count", "1", "--answer", wrong])
+    result = runner.invoke(app, [*quiz, "--answer", wrong])
     assert result.exit_code == 0
     assert result.output.rstrip().endswith("score: 0 of 2")
 
@@ -119,6 +122,7 @@ def test_quiz_command_reads_answers_from_stdin(questions):
 def test_quiz_command_refuses_a_bad_answer_in_one_line():
     result = CliRunner().invoke(app, ["practice", "quiz", "--seed", "1", "--count", "1", "--answer", "fly:a"])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1].startswith("novatrace: error: cannot read the answer 'fly:a'")
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("novatrace: error: cannot read the answer 'fly:a'")
     result = CliRunner().invoke(app, ["practice", "quiz", "--count", "2", "--answer", "pause:a"])
     assert result.exit_code == 2 and "--answer given 1 times for 2 questions" in result.output

@@ -14,8 +14,8 @@ YOUR_LIST = ["lock", "unlock", "soft-reboot", "hard-reboot", "shutoff", "suspend
 def test_the_users_list_comes_first_then_the_other_operations():
     names = [exercise.name for exercise in catalogue().exercises]
     assert names[: len(YOUR_LIST)] == YOUR_LIST
-    assert names[len(YOUR_LIST):] == ["launch", "start", "terminate", "pause", "unpause", "rescue", "snapshot",
-                                      "rebuild", "pause-vs-suspend"]
+    assert names[len(YOUR_LIST):] == ["launch", "start", "terminate", "pause", "unpause", "rescue",
+                                      "snapshot", "rebuild", "pause-vs-suspend"]
 
 
 @pytest.mark.parametrize("name", EXERCISES)
@@ -57,7 +57,8 @@ def test_cited_lines_are_in_the_files_at_those_line_numbers(shown, name):
     assert cited
     for line in cited:
         if line.file not in files:
-            files[line.file] = (result.walkthrough.out_dir / line.file).read_text(encoding="utf-8").splitlines()
+            path = result.walkthrough.out_dir / line.file
+            files[line.file] = path.read_text(encoding="utf-8").splitlines()
         raw = files[line.file][line.line - 1]
         assert line.text.split("\n")[0] in raw, (line.where, line.text, raw)
         assert raw.startswith(line.time), (line.where, line.time)
