@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.errors import InputError
+from analyzer.errors import InputError, NovatraceError
 from analyzer.lifecycle import CheckResult, check
 from analyzer.practice.catalog import Exercise, catalogue
 
@@ -70,13 +70,18 @@ class Run:
 
 
 def _driver(name: str) -> str:
-    from analyzer.replay.drivers import DRIVERS  # noqa: PLC0415
+    """``name`` when mini-Nova can run that driver here; InputError (one line) when not."""
+    from analyzer.replay.drivers import DRIVERS, driver_class  # noqa: PLC0415
 
     if name not in DRIVER_CHOICES:
         raise InputError(f"unknown driver {name!r}; choose one of {', '.join(DRIVER_CHOICES)}")
     if name not in DRIVERS:
         raise InputError(f"the {name} driver is not available in this novatrace (available: "
                          f"{', '.join(sorted(DRIVERS))}); run with --driver fake")
+    try:
+        driver_class(name)
+    except ValueError as error:  # e.g. libvirt-python is not installed
+        raise InputError(f"the {name} driver is not available: {error}") from None
     return name
 
 
@@ -94,7 +99,7 @@ def run_operations(steps: list[tuple[str, str, int | None]], log_dir: Path, styl
 
     Returns what was observed after each step, the server ids and their instance actions.
     """
-    from analyzer.replay.scenarios import Operation, Scenario, run_scenario  # noqa: PLC0415
+    from analyzer.replay.scenarios import Operation, Scenario, ScenarioFailed, run_scenario  # noqa: PLC0415
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,7 +129,10 @@ def run_operations(steps: list[tuple[str, str, int | None]], log_dir: Path, styl
             observations.append(observation)
             clock[0] = time.monotonic()
 
-        run_scenario(scenario, client, timeout=60.0, on_step=seen)
+        try:
+            run_scenario(scenario, client, timeout=60.0, on_step=seen)
+        except ScenarioFailed as error:  # mini-Nova did not do what Nova would
+            raise NovatraceError(f"the exercise could not be replayed: {error}") from None
         actions = {server_id: client.get(f"/v2.1/servers/{server_id}/os-instance-actions").json()
                    .get("instanceActions", []) for server_id in servers.values()}
     return observations, servers, actions

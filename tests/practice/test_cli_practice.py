@@ -23,7 +23,10 @@ def test_list_in_chinese():
     assert "你的清单" in result.output and "冻结 vCPU" in result.output
 
 
-def test_libvirt_driver_not_available_is_one_line_and_exit_2(tmp_path):
+def test_libvirt_driver_not_available_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    from analyzer.replay import drivers
+
+    monkeypatch.delitem(drivers.DRIVERS, "libvirt", raising=False)  # a novatrace without it
     result = CliRunner().invoke(app, ["practice", "show", "lock", "--driver", "libvirt", "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
