@@ -24,7 +24,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:8px 0}
 td,th{border:1px solid #d9dde5;padding:5px 7px;vertical-align:top;text-align:left}
 th{background:#eef1f6;font-weight:600}
-td.n{width:2em;color:#5a6273}td.svc{white-space:nowrap}
+td.n{width:2em;color:#5a6273}td.svc{white-space:nowrap}td.what{width:28%}td.lines{width:50%}td.sets{width:1%}
 .svc span{display:inline-block;padding:1px 6px;border-radius:8px;font-size:12px}
 .nova-api span{background:#dbe8ff}.nova-compute span{background:#dff3e4}
 .nova-conductor span{background:#fde9d4}.nova-scheduler span{background:#efe0fb}
@@ -64,8 +64,8 @@ def _step_row(number: int, step: StepView, text: Messages, max_lines: int) -> st
     return (f'<tr class="{_e(step.kind)}"><td class="n">{number}</td>'
             f"<td><code>{_e(step.name)}</code>{flags}</td>"
             f'<td class="svc {_e(step.service)}"><span>{_e(step.service)}</span></td>'
-            f'<td>{_e(step.explanation)}</td><td class="sets">{_e(step.sets or "")}</td>'
-            f"<td>{_lines_cell(step, text, max_lines)}</td></tr>")
+            f'<td class="what">{_e(step.explanation)}</td><td class="sets">{_e(step.sets or "")}</td>'
+            f'<td class="lines">{_lines_cell(step, text, max_lines)}</td></tr>')
 
 
 def _operation(op: OperationView, text: Messages, max_lines: int) -> str:
@@ -103,7 +103,8 @@ def render_page(walk: Walkthrough, text: Messages, comparison=None, max_lines: i
     parts = [f"<h1>{_e(text('ui', 'walkthrough'))}: {_e(walk.title)}</h1>",
              f'<div class="meta">{_e(walk.description)}<br>{_e(text("ui", "driver"))} {_e(walk.driver)}, '
              f'{_e(text("ui", "log_style"))} {_e(walk.style)} · {links}<br>'
-             f'<span class="{"bad" if walk.deviation_count else "ok"}">{_e(verdict)}</span></div>']
+             f'<span class="{"bad" if walk.deviation_count else "ok"}">{_e(verdict)}</span><br>'
+             f'{_e(text("ui", "legend_page"))}</div>']
     if comparison is not None:
         parts.append(_comparison(comparison, text))
     for op in walk.practised:

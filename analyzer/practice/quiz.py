@@ -30,7 +30,10 @@ from analyzer.practice.runner import STYLE_CHOICES, _driver, run_operations
 
 __all__ = ["Grade", "Question", "QuizLine", "QuizStep", "explain", "grade", "make_quiz"]
 
+# mini-Nova's state directory (a temporary one) where a compute host keeps its instances
+_STATE_DIR = re.compile(r"/[^\s'\"]*?/mini-nova-[^/\s]+/[^/\s]+/")
 _REQUEST = re.compile(r"req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HOST = "compute1"  # mini-Nova's one compute host: the noise speaks of the host the log is from
 _SERVICES = ("nova-api", "nova-conductor", "nova-scheduler", "nova-compute")
 _PERIODIC_TASKS = ("_sync_power_states", "_poll_rebooting_instances", "_instance_usage_audit",
                    "_poll_volume_usage", "_heal_instance_info_cache", "update_available_resource",
@@ -150,7 +153,8 @@ def _question(number: int, exercise: Exercise, server: str, result, frame, files
         return requests[match.group(0)]
 
     def renamed(text: str) -> str:
-        return _REQUEST.sub(new_request, text.replace(server, instance))
+        text = _STATE_DIR.sub("/opt/stack/data/nova/", text.replace(server, instance))
+        return _REQUEST.sub(new_request, text)
 
     pids = {service: str(look.randint(2000, 40000)) for service in _SERVICES}
     entries: list[tuple[datetime, str, str, tuple[str, int] | None]] = []
@@ -185,7 +189,7 @@ def _noise_line(template: dict[str, str], moment: datetime, style: str, pids: di
     vcpus = rng.choice((4, 8, 16, 32))
     ram = rng.choice((8192, 16048, 32110, 64302))
     image = _uuid(rng)
-    values = {"node": rng.choice(("compute1", "cp-01", "devstack", "node-3")), "image": image,
+    values = {"node": _HOST, "image": image,
               "base": f"/opt/stack/data/nova/instances/_base/{rng.getrandbits(160):040x}",
               "vcpus": vcpus, "used_vcpus": rng.randint(0, vcpus), "ram": ram,
               "used_ram": rng.randint(512, ram // 2), "disk": rng.choice((40, 200, 450)),

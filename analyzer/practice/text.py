@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from analyzer.lifecycle.text import counted
 from analyzer.practice.catalog import Catalogue, Messages
 from analyzer.practice.walkthrough import LogLine, OperationView, StepView, Walkthrough
@@ -9,6 +11,7 @@ from analyzer.practice.walkthrough import LogLine, OperationView, StepView, Walk
 __all__ = ["comparison_rows", "comparison_text", "exercise_list", "walkthrough_text"]
 
 _YOURS = 8  # the first exercises of the catalogue are the user's own list
+_MARKERS = {"flow": " ", "message": "~", "silent": "!"}
 
 
 def exercise_list(known: Catalogue, text: Messages) -> str:
@@ -26,15 +29,17 @@ def _clip(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-def _line(line: LogLine, width: int = 150) -> str:
+def _line(line: LogLine, width: int = 110) -> str:
     return f"{line.where:<28} {line.time[11:]} {line.level:<5} {_clip(line.text, width)}"
 
 
 def _step(number: int, step: StepView, text: Messages, max_lines: int) -> list[str]:
-    marker = {"flow": " ", "message": "~", "silent": "!"}[step.kind]
+    marker = _MARKERS[step.kind]
     sets = f"  -> {step.sets}" if step.sets else ""
     flags = f"  [{', '.join(step.flags)}]" if step.flags else ""
-    out = [f"  {number:>2}{marker} {step.name:<22} {step.service:<15} {step.explanation}{sets}{flags}"]
+    out = [f"  {number:>2}{marker} {step.name:<22} {step.service:<15}{sets}{flags}".rstrip()]
+    width = 100 if text.lang == "en" else 56  # a CJK character takes two columns
+    out += [f"        {part}" for part in textwrap.wrap(step.explanation, width)]
     for line in step.lines[:max_lines]:
         out.append(f"        {_line(line)}")
     if len(step.lines) > max_lines:
@@ -65,7 +70,8 @@ def _operation(op: OperationView, text: Messages, max_lines: int) -> list[str]:
 def walkthrough_text(walk: Walkthrough, text: Messages, max_lines: int = 3) -> str:
     """The walkthrough for the terminal: prerequisites in one line each, practised ones in full."""
     out = [f"{text('ui', 'walkthrough')}: {walk.title} — {walk.description}",
-           f"{text('ui', 'driver')} {walk.driver}, {text('ui', 'log_style')} {walk.style}", ""]
+           f"{text('ui', 'driver')} {walk.driver}, {text('ui', 'log_style')} {walk.style}",
+           text("ui", "legend"), ""]
     for op in walk.operations:
         if not op.practised:
             out.append(f"{text('ui', 'prerequisite')}: {op.flow} [{op.status}] {op.instance} "
