@@ -83,3 +83,23 @@ def test_current_style_snapshot_is_the_live_flow(shown):
     assert [item.flow.name for item in result.run.result.checked] == ["boot", "snapshot_live"]
     assert result.run.result.deviation_count == 0
     assert all(step.accounted for op in result.walkthrough.practised for step in op.steps)
+
+
+@pytest.mark.parametrize("name", YOUR_LIST)
+def test_current_wording_too_every_step_of_your_list_is_accounted_for(shown, name):
+    result = shown(name, "current")
+    expected = [catalogue().flow_name(op, "current") for op in result.run.exercise.scenario]
+    assert [item.flow.name for item in result.run.result.checked] == expected
+    assert result.run.result.release == "current" and result.run.result.deviation_count == 0
+    assert all(step.accounted for op in result.walkthrough.practised for step in op.steps)
+
+
+def test_a_later_exercise_in_the_same_directory_leaves_no_stale_demonstration(tmp_path):
+    from analyzer import practice
+
+    practice.show("lock", tmp_path)
+    assert list((tmp_path / "proof" / "logs").glob("*.log"))
+    practice.show("pause", tmp_path)
+    assert not list((tmp_path / "proof" / "logs").glob("*.log"))
+    assert "Pausing" in (tmp_path / "logs" / "nova-compute.log").read_text()
+    assert "Locking" not in (tmp_path / "logs" / "nova-api.log").read_text()
