@@ -98,34 +98,57 @@ def quiz(
         for line in question.lines:
             typer.echo(f"{line.number:>3} {line.service:<15} {line.text}")
         typer.echo(text("quiz", "which", choices=choices))
-        typer.echo(text("quiz", "order", example="c,a,b"))
-        for step in question.steps:
-            typer.echo(f"  {step.letter}) {step.service}: {step.step}")
-        given = answer[question.number - 1] if answer is not None else None
-        while True:
-            if given is None:
-                given = _ask(text("quiz", "answer_format", example="pause:c,a,b"))
+        if answer is not None:
+            _show_steps(question, text)
             try:
-                result = practice.grade(question, given)
-                break
+                result = practice.grade(question, answer[question.number - 1])
             except NovatraceError as error:
-                if answer is not None:
-                    _fail(error)
-                typer.echo(str(error))
-                given = None
+                _fail(error)
+        else:  # the operation first, then its steps are shown and put in order
+            operation = _ask_until(text("quiz", "ask_operation"), lambda given: catalogue().find(given).name)
+            _show_steps(question, text)
+            letters = {step.letter for step in question.steps}
+            order = _ask_until(text("quiz", "ask_order"),
+                               lambda given, letters=letters: _letters(given, letters, text))
+            result = practice.grade(question, f"{operation}:{order}")
         score += result.points
         typer.echo(practice.explain(question, result, text))
     typer.echo("\n" + text("quiz", "score", score=score, total=2 * len(questions)))
 
 
+def _show_steps(question, text) -> None:
+    typer.echo(text("quiz", "order", example="c,a,b"))
+    for step in question.steps:
+        typer.echo(f"  {step.letter}) {step.service}: {step.step}")
+
+
+def _letters(given: str, letters: set[str], text) -> str:
+    """The letters of an order answer; InputError unless each offered letter is there once."""
+    order = "".join(ch for ch in given.lower() if ch.isalpha())
+    if sorted(order) != sorted(letters):
+        raise _input_error(text("quiz", "bad_order", letters=",".join(sorted(letters))))
+    return order
+
+
+def _ask_until(prompt: str, read):  # type: ignore[no-untyped-def]
+    """Ask until ``read`` accepts the answer (it raises NovatraceError to ask again)."""
+    while True:
+        given = _ask(prompt)
+        try:
+            return read(given)
+        except NovatraceError as error:
+            typer.echo(str(error))
+
+
 def _ask(prompt: str) -> str:
-    if not sys.stdin.isatty():
-        line = sys.stdin.readline()
-        if not line:
-            typer.echo("novatrace: error: no answer given (use --answer OPERATION:LETTERS)", err=True)
-            raise typer.Exit(2)
-        return line.strip()
-    return typer.prompt(prompt)
+    if sys.stdin.isatty():
+        return typer.prompt(prompt)
+    line = sys.stdin.readline()  # answers piped in, one a line
+    if not line:
+        typer.echo("novatrace: error: no answer given (use --answer OPERATION:LETTERS)", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{prompt}: {line.strip()}")
+    return line.strip()
 
 
 def _input_error(message: str) -> NovatraceError:

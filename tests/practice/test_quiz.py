@@ -110,13 +110,17 @@ def test_quiz_command_non_interactive_scores_the_answers(questions):
     assert result.output.rstrip().endswith("score: 0 of 2")
 
 
-def test_quiz_command_reads_answers_from_stdin(questions):
+def test_quiz_command_asks_the_operation_then_the_order(questions):
     right, = make_quiz(seed=11, count=1)
+    letters = ",".join(right.order)
     result = CliRunner().invoke(app, ["practice", "quiz", "--seed", "11", "--count", "1"],
-                                input=f"nonsense\n{right.answer}\n")
+                                input=f"fly\n{right.exercise}\nzz\n{letters}\n")
     assert result.exit_code == 0, result.output
-    assert "cannot read the answer 'nonsense'" in result.output
-    assert result.output.rstrip().endswith("score: 2 of 2")
+    output = result.output
+    assert "unknown exercise 'fly'" in output and "give each of the letters" in output
+    # the steps are shown only once the operation is named
+    assert output.index(f"operation: {right.exercise}") < output.index(f"{right.steps[0].letter}) ")
+    assert output.rstrip().endswith("score: 2 of 2")
 
 
 def test_quiz_command_refuses_a_bad_answer_in_one_line():
