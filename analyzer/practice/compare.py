@@ -15,6 +15,8 @@ from analyzer.practice.walkthrough import LogLine, OperationView, Walkthrough
 
 __all__ = ["Comparison", "Side", "compare"]
 
+_SHUTDOWN = 4  # power_state of a domain that is shut off (reference 1.3)
+
 
 @dataclass
 class Side:
@@ -35,13 +37,15 @@ class Side:
 
     @property
     def kept_on_disk(self) -> bool:
-        """Whether the guest's memory went to a file (libvirt's managed save)."""
-        return any(name.endswith(".save") for name in self.files)
+        """Whether the guest's memory went to disk: a managed-save file in the instance directory,
+        or a domain shut off (power_state 4) that still resumes where it was."""
+        return self.power_state == _SHUTDOWN or any(name.endswith(".save") for name in self.files)
 
 
 @dataclass
 class Comparison:
     sides: list[Side]
+    driver: str = "fake"
 
     def side(self, name: str) -> Side:
         return next(side for side in self.sides if side.name == name)
@@ -68,4 +72,4 @@ def compare(run: Run, walk: Walkthrough) -> Comparison:
             lifecycle=[line for step in there.steps if step.name.startswith("vm_") for line in step.lines],
             compute_lines=_manager_lines(there), back_lines=_manager_lines(back), back_state=back.after,
             back_seconds_logs=back.duration, back_seconds_client=returned.seconds if returned else None))
-    return Comparison(sides)
+    return Comparison(sides, run.driver)

@@ -88,7 +88,7 @@ def _comparison(comparison, text: Messages) -> str:
     rows = "".join(f"<tr><th>{_e(aspect)}</th>" + "".join(f"<td>{_e(cell)}</td>" for cell in cells) + "</tr>"
                    for aspect, cells in comparison_rows(comparison, text))
     return (f"<h2>{_e(text('compare', 'title'))}</h2><table><tr>{head}</tr>{rows}</table>"
-            f'<p class="meta">{_e(text("compare", "note"))}</p>')
+            f'<p class="meta">{_e(text("compare", "note", driver=comparison.driver))}</p>')
 
 
 def render_page(walk: Walkthrough, text: Messages, comparison=None, max_lines: int = 4) -> str:

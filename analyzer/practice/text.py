@@ -120,5 +120,5 @@ def comparison_text(comparison, text: Messages) -> str:
         out.append(f"{aspect}:")
         for name, cell in zip(names, cells, strict=True):
             out.append(f"    {name:<8} {_clip(cell, 170)}")
-    out += ["", text("compare", "note")]
+    out += ["", text("compare", "note", driver=comparison.driver)]
     return "\n".join(out)
