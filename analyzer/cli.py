@@ -16,6 +16,7 @@ import pyarrow as pa
 import typer
 
 import analyzer
+from analyzer.cli_practice import app as practice_app
 from analyzer.errors import InputError, NovatraceError
 from analyzer.parse.formats import FORMAT_CHOICES
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
@@ -27,6 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(practice_app)  # novatrace practice list|show|quiz
 
 # Options several commands share.
 FormatOption = Annotated[

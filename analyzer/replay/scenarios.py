@@ -239,13 +239,16 @@ def _settle(client, server_id: str, deleted: bool, timeout: float) -> str | None
 
 
 def run_scenario(scenario: Scenario, client, timeout: float = 60.0, *, strict: bool = True,
-                 progress: Callable[[int, int, StepResult], None] | None = None) -> list[StepResult]:
+                 progress: Callable[[int, int, StepResult], None] | None = None,
+                 on_step: Callable[[StepResult, str | None], None] | None = None) -> list[StepResult]:
     """Replay ``scenario`` through ``client`` (an httpx-like client on the API's base URL).
 
     ``strict`` (the default) stops at the first unexpected status with ``ScenarioFailed``;
     otherwise the status is recorded (``StepResult.expected`` False) and the run goes on,
     as a replay of a real log must (operations on an instance whose boot was refused are
-    then not sent: status None).  ``progress(done, total, result)`` is called after each step.
+    then not sent: status None).  ``progress(done, total, result)`` is called after each step;
+    ``on_step(result, server_id)`` once each step has settled, before the next one is sent
+    (to look at the server or its disk in between).
     """
     servers: dict[str, str] = {}
     results: list[StepResult] = []
@@ -257,6 +260,8 @@ def run_scenario(scenario: Scenario, client, timeout: float = 60.0, *, strict: b
         results.append(result)
         if progress is not None:
             progress(len(results), total, result)
+        if on_step is not None:
+            on_step(result, servers.get(step.instance) if step.instance else None)
     return results
 
 
