@@ -52,16 +52,16 @@ class RequestContextSerializer(oslo_messaging.NoOpSerializer):
 
 
 class _PromptExchange(impl_fake.FakeExchange):
-    """A fake exchange that wakes its listeners when a message arrives."""
+    """A fake exchange that wakes the listeners of a topic when a message arrives for it."""
 
-    def __init__(self, name: str, arrived: threading.Condition) -> None:
+    def __init__(self, name: str, listeners: dict[str, list[threading.Event]]) -> None:
         super().__init__(name)
-        self._arrived = arrived
+        self._listeners = listeners
 
-    def deliver_message(self, *args, **kwargs) -> None:
-        super().deliver_message(*args, **kwargs)
-        with self._arrived:
-            self._arrived.notify_all()
+    def deliver_message(self, topic, *args, **kwargs) -> None:
+        super().deliver_message(topic, *args, **kwargs)
+        for wake in self._listeners.get(topic, ()):
+            wake.set()
 
 
 class _PromptExchangeManager(impl_fake.FakeExchangeManager):
@@ -71,13 +71,13 @@ class _PromptExchangeManager(impl_fake.FakeExchangeManager):
         super().__init__(default_exchange)
         self._exchanges: dict[str, _PromptExchange] = {}
         self._exchanges_lock = threading.Lock()
-        self.arrived = threading.Condition()
+        self.listeners: dict[str, list[threading.Event]] = {}  # topic -> its listeners' wake-ups
 
     def get_exchange(self, name: str | None) -> _PromptExchange:
         with self._exchanges_lock:
             name = name or self._default_exchange
             if name not in self._exchanges:
-                self._exchanges[name] = _PromptExchange(name, self.arrived)
+                self._exchanges[name] = _PromptExchange(name, self.listeners)
             return self._exchanges[name]
 
     def cleanup(self) -> None:
@@ -86,23 +86,28 @@ class _PromptExchangeManager(impl_fake.FakeExchangeManager):
 
 
 class _PromptListener(impl_fake.FakeListener):
-    """Waits for a delivery instead of the stock listener's 50 ms sleep between polls."""
+    """Waits for a delivery to its topic instead of the stock listener's 50 ms sleeps."""
+
+    def __init__(self, exchange_manager: _PromptExchangeManager, targets, pool=None) -> None:
+        super().__init__(exchange_manager, targets, pool)
+        self._wake = threading.Event()
+        for topic in {target.topic for target in targets}:
+            exchange_manager.listeners.setdefault(topic, []).append(self._wake)
 
     @driver_base.batch_poll_helper
     def poll(self, timeout=None):
         deadline = None if timeout is None else time.monotonic() + timeout
-        arrived = self._exchange_manager.arrived
         while not self._stopped.is_set():
-            with arrived:
-                for target in self._targets:
-                    exchange = self._exchange_manager.get_exchange(target.exchange)
-                    ctxt, message, reply_q, requeue = exchange.poll(target, self._pool)
-                    if message is not None:
-                        return impl_fake.FakeIncomingMessage(ctxt, message, reply_q, requeue)
-                pause = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
-                if pause <= 0:
-                    break
-                arrived.wait(pause)  # bounded: stop() is seen within a quarter second
+            self._wake.clear()  # before looking: a message delivered after this sets it again
+            for target in self._targets:
+                exchange = self._exchange_manager.get_exchange(target.exchange)
+                ctxt, message, reply_q, requeue = exchange.poll(target, self._pool)
+                if message is not None:
+                    return impl_fake.FakeIncomingMessage(ctxt, message, reply_q, requeue)
+            pause = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+            if pause <= 0:
+                break
+            self._wake.wait(pause)  # bounded: stop() is seen within a quarter second
         return None
 
 
