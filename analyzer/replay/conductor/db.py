@@ -99,13 +99,22 @@ _GET_LIVE = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"), I
 _GET_ANY = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"))
 _GET_IMAGE = IMAGES.select().where(IMAGES.c.id == sa.bindparam("id"))
 _INSERT_ACTION = ACTIONS.insert()
-_FIND_ACTION = sa.select(ACTIONS.c.id).where(ACTIONS.c.instance_uuid == sa.bindparam("uuid"),
-                                             ACTIONS.c.request_id == sa.bindparam("request_id"))
-_INSERT_EVENT = EVENTS.insert()
-_FINISH_EVENT = EVENTS.update().where(EVENTS.c.action_id == sa.bindparam("match_action"),
-                                      EVENTS.c.event == sa.bindparam("match_event")).values(
+# The action of one request: events refer to it by id, found within the same statement.
+_ACTION_OF_REQUEST = sa.select(ACTIONS.c.id).where(
+    ACTIONS.c.instance_uuid == sa.bindparam("match_uuid"),
+    ACTIONS.c.request_id == sa.bindparam("match_request")).scalar_subquery()
+_START_EVENT = EVENTS.insert().from_select(
+    ["action_id", "event", "start_time"],
+    sa.select(ACTIONS.c.id, sa.bindparam("event_name", type_=sa.String),
+              sa.bindparam("started", type_=sa.DateTime)).where(
+        ACTIONS.c.instance_uuid == sa.bindparam("match_uuid"),
+        ACTIONS.c.request_id == sa.bindparam("match_request")))
+_FINISH_EVENT = EVENTS.update().where(EVENTS.c.action_id.in_(_ACTION_OF_REQUEST),
+                                      EVENTS.c.event == sa.bindparam("event_name")).values(
     finish_time=sa.bindparam("new_finish_time"), result=sa.bindparam("new_result"))
-_FINISH_ACTION = ACTIONS.update().where(ACTIONS.c.id == sa.bindparam("match_action")).values(
+_FINISH_ACTION = ACTIONS.update().where(
+    ACTIONS.c.instance_uuid == sa.bindparam("match_uuid"),
+    ACTIONS.c.request_id == sa.bindparam("match_request")).values(
     finish_time=sa.bindparam("new_finish_time"), message=sa.bindparam("new_message"))
 
 
@@ -216,17 +225,15 @@ class Database:
 
     def action_event(self, uuid: str, request_id: str, event: str, result: str | None = None,
                      finish: bool = False) -> None:
+        """Start (or finish) ``event`` of the instance action of ``request_id``, if there is one."""
+        action = {"match_uuid": uuid, "match_request": request_id, "event_name": event}
         with self._write, self.engine.begin() as conn:
-            action = conn.execute(_FIND_ACTION, {"uuid": uuid, "request_id": request_id}).first()
-            if action is None:
-                return
             if not finish:
-                conn.execute(_INSERT_EVENT, {"action_id": action.id, "event": event, "start_time": now()})
+                conn.execute(_START_EVENT, {**action, "started": now()})
                 return
             finished = now()
-            conn.execute(_FINISH_EVENT, {"match_action": action.id, "match_event": event,
-                                         "new_finish_time": finished, "new_result": result})
-            conn.execute(_FINISH_ACTION, {"match_action": action.id, "new_finish_time": finished,
+            conn.execute(_FINISH_EVENT, {**action, "new_finish_time": finished, "new_result": result})
+            conn.execute(_FINISH_ACTION, {**action, "new_finish_time": finished,
                                           "new_message": None if result == "Success" else result})
 
     def list_actions(self, uuid: str) -> list[dict]:
