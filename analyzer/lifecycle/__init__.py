@@ -158,6 +158,8 @@ def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: fl
                           progress=progress, summary=summary)
     hits = hits_for(flows)
     records, facts = collect(stream, step_events(flows), narrowing(flows), hits, LINE_SHAPES)
+    # a `[None req-…` context is today's layout even where no caller sent a global request id
+    facts.current_sources |= summary.global_id_sources
     if instances:
         wanted = set(instances)
         records = [r for r in records if r.instance is None or r.instance in wanted]

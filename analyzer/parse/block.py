@@ -87,6 +87,9 @@ class BlockResult:
     last_continuation: list[str] = field(default_factory=list)  # raw, for the next block
     problems: list[str] = field(default_factory=list)  # what decoding had to repair
     table_file: str | None = None  # where a worker left the table (see pipeline)
+    # a context block opens with a global request id slot (`[None req-…` or `[req-… req-…`):
+    # the layout of Nova since Pike, even where no caller sent a global id
+    global_id_slot: bool = False
 
 
 @dataclass
@@ -407,6 +410,7 @@ def _finish(split: _Split, first_line: int, info: SourceInfo) -> BlockResult:
         recognized=count - generic_count,
         unknown=unknown,
         last_continuation=split.last_continuation,
+        global_id_slot=bool(pc.any(pc.not_equal(columns["global_request_id"], "")).as_py()),
     )
 
 

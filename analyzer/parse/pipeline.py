@@ -67,6 +67,8 @@ class ParseSummary:
     first_time: datetime | None = None
     last_time: datetime | None = None
     seconds: float = 0.0
+    # sources whose context blocks have the global request id slot of Nova since Pike
+    global_id_sources: set[str] = field(default_factory=set)
 
     @property
     def recognized_share(self) -> float:
@@ -339,6 +341,8 @@ def _count(summary: ParseSummary, result: BlockResult, stream: _Stream) -> None:
     summary.recognized += result.recognized
     summary.unrecognized += sum(result.unknown.counts.values())
     summary.unknown.merge(result.unknown)
+    if result.global_id_slot:
+        summary.global_id_sources.add(stream.info.name)
 
 
 def _span(summary: ParseSummary, table: pa.Table) -> None:
