@@ -1,17 +1,20 @@
 """A fake hypervisor that behaves like libvirt toward nova-compute.
 
-Domains live in memory, but unlike Nova's own ``nova/virt/fake.py`` (reference section 7)
-this driver keeps the power states libvirt reports (paused 3, shutdown 4 after suspend),
-emits libvirt's lifecycle events (boot: Started, Paused, Resumed; suspend: Paused, Stopped;
-…), keeps each instance's disk as a real file under ``<state_dir>/instances/<uuid>/`` and
-runs — in Python, logging them as processutils would — the disk commands of the libvirt
-driver: ``qemu-img create`` on the image's backing file, ``qemu-img convert`` for snapshots,
-``mv <dir> <dir>_del`` before deleting files (2016).
+Domains live in memory and in ``<state_dir>/domains.json``, so that they outlive a
+nova-compute that stops or is killed, as libvirt's domains do.  Unlike Nova's own
+``nova/virt/fake.py`` (reference section 7) this driver keeps the power states libvirt
+reports (paused 3, shutdown 4 after suspend), emits libvirt's lifecycle events (boot:
+Started, Paused, Resumed; suspend: Paused, Stopped; …), keeps each instance's disk as a
+real file under ``<state_dir>/instances/<uuid>/`` and runs — in Python, logging them as
+processutils would — the disk commands of the libvirt driver: ``qemu-img create`` on the
+image's backing file, ``qemu-img convert`` for snapshots, ``mv <dir> <dir>_del`` before
+deleting files (2016).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -39,13 +42,27 @@ class FakeDriver(Driver):
         self.instances_path = Path(self.state_dir) / "instances"
         self.base_path = self.instances_path / "_base"
         self.base_path.mkdir(parents=True, exist_ok=True)
-        self._domains: dict[str, int] = {}
+        self._domains_file = Path(self.state_dir) / "domains.json"
+        self._domains: dict[str, int] = self._load_domains()
         self._lock = threading.Lock()
+
+    def _load_domains(self) -> dict[str, int]:
+        try:
+            return {uuid: int(power) for uuid, power in json.loads(self._domains_file.read_text()).items()}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def _save_domains(self) -> None:
+        """Write the power states (under the lock): a new file renamed over the old one."""
+        partial = self._domains_file.with_suffix(".json.new")
+        partial.write_text(json.dumps(self._domains))
+        os.replace(partial, self._domains_file)
 
     # -- helpers -------------------------------------------------------------------------------
     def _set(self, uuid: str, power: int) -> None:
         with self._lock:
             self._domains[uuid] = power
+            self._save_domains()
 
     def get_power_state(self, uuid: str) -> int:
         with self._lock:
@@ -148,6 +165,7 @@ class FakeDriver(Driver):
         self._destroy_domain(context, instance)
         with self._lock:
             self._domains.pop(uuid, None)
+            self._save_domains()
         if not destroy_disks:
             return
         directory = self.instances_path / uuid
