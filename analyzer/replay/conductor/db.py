@@ -107,6 +107,8 @@ class Database:
     """Nova's tables over one SQLAlchemy engine; every method is one transaction."""
 
     def __init__(self, url: str) -> None:
+        if url.startswith("postgresql://"):  # psycopg 3, the driver novatrace installs
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
         kwargs: dict[str, object] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -209,6 +211,12 @@ class Database:
         with self.engine.connect() as conn:
             rows = conn.execute(ACTIONS.select().where(ACTIONS.c.instance_uuid == uuid)
                                 .order_by(ACTIONS.c.id)).mappings()
+            return [dict(row) for row in rows]
+
+    def list_events(self, action_id: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(EVENTS.select().where(EVENTS.c.action_id == action_id)
+                                .order_by(EVENTS.c.id)).mappings()
             return [dict(row) for row in rows]
 
     # -- compute nodes -------------------------------------------------------------------------
