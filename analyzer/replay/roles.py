@@ -19,6 +19,7 @@ directory, each compute host's ``nova-compute.log`` in a directory named after t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from oslo_context import context as oslo_context
 
 from analyzer.replay import messaging
@@ -91,8 +93,10 @@ class ApiService:
         self.compute = ComputeAPI(shared.transport, self.api_log)
         self.compute_task = ComputeTaskAPI(shared.transport, self.api_log, shared.style)
         if self.db.get_image(DEFAULT_IMAGE_ID) is None:
-            self.db.create_image({"id": DEFAULT_IMAGE_ID, "name": DEFAULT_IMAGE_NAME, "status": "active",
-                                  "size": 25165824})
+            # two API processes starting together may both find it missing: one insert wins
+            with contextlib.suppress(sa.exc.IntegrityError):
+                self.db.create_image({"id": DEFAULT_IMAGE_ID, "name": DEFAULT_IMAGE_NAME,
+                                      "status": "active", "size": 25165824})
         self.app = create_app(self)
 
 
@@ -163,6 +167,17 @@ def serve_app(app, host: str = "127.0.0.1", port: int = 8774) -> None:
     uvicorn.Server(config).run()
 
 
+def _check_listen(host: str, port: int) -> None:
+    """ValueError when ``host:port`` cannot be bound, before the API is built."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise ValueError(f"--listen {host}:{port}: {error.strerror}") from None
+
+
 def _until_signalled() -> None:
     """Block until SIGTERM or SIGINT, as a Nova service runs until its process is told to stop."""
     stop = threading.Event()
@@ -185,6 +200,8 @@ def run_role(role: str, *, log_dir: Path, state_dir: Path, transport_url: str, d
     host = host or os.uname().nodename
     driver_class(driver)
     steps = Timing.named(timing)
+    if role == "api":
+        _check_listen(*listen)
     state_dir.mkdir(parents=True, exist_ok=True)
     logs = NovaLogs(log_dir / host if role == "compute" else log_dir, style, (host,), pid=os.getpid())
     shared = Shared(transport_url, db_url or f"sqlite:///{state_dir / 'nova.sqlite'}", logs)
