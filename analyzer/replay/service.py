@@ -56,6 +56,8 @@ class MiniNova:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.hosts = tuple(f"compute{index + 1}" for index in range(computes))
         self.logs = NovaLogs(log_dir, style, self.hosts)
+        for name in ("nova-api", "nova-conductor", "nova-scheduler"):  # each keeps the pid it always had
+            self.logs.service(name)
         self._shared = Shared(transport_url, db_url or f"sqlite:///{self.state_dir / 'nova.sqlite'}",
                               self.logs)
         self.db = self._shared.db
