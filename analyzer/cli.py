@@ -380,18 +380,32 @@ def serve(
     token: Annotated[
         str | None, typer.Option("--token", help="Require this X-Auth-Token (default: no authentication).")
     ] = None,
+    role: Annotated[
+        str, typer.Option("--role", help="all (one process), or one service: api, scheduler, conductor, "
+                                         "compute (with --transport rabbit://… and a shared --db).")
+    ] = "all",
+    compute_host: Annotated[
+        str | None, typer.Option("--host", help="The compute host (--role compute; default: the hostname).")
+    ] = None,
 ) -> None:
-    """Run the whole mini-Nova (api, scheduler, conductor, computes) in one process.
+    """Run the whole mini-Nova (api, scheduler, conductor, computes) in one process, or one service.
 
     Any OpenStack client can talk to it, e.g. openstack.connect(auth_type="none",
     compute_endpoint_override="http://127.0.0.1:8774/v2.1").
     Example: novatrace serve --log-dir logs --computes 2 --log-style current
+    One service per process: novatrace serve --role compute --host compute1
+    --transport rabbit://guest:guest@127.0.0.1:5672/ --db postgresql://nova:pw@127.0.0.1/nova
     """
     import warnings  # noqa: PLC0415
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         _fail(InputError(f"--listen takes HOST:PORT, not {listen!r}"))
+    if role != "all":
+        _serve_role(role, compute_host, host, int(port), log_dir=log_dir, state_dir=state_dir,
+                    transport_url=transport, db_url=db, style=log_style, driver=driver, timing=timing,
+                    token=token, libvirt_uri=libvirt_uri)
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from analyzer.replay import MiniNova  # noqa: PLC0415
@@ -405,6 +419,29 @@ def serve(
                f"logs in {log_dir}/); Ctrl-C stops it", err=True)
     with nova:
         nova.serve(host, int(port))
+
+
+def _serve_role(role: str, compute_host: str | None, listen_host: str, port: int, **settings) -> None:
+    """`serve --role`: one service in this process until SIGTERM or Ctrl-C (analyzer.replay.roles)."""
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import oslo_messaging  # noqa: PLC0415
+        import sqlalchemy  # noqa: PLC0415
+
+        from analyzer.replay.roles import run_role  # noqa: PLC0415
+    typer.echo(f"mini-Nova {role}{f' on {compute_host}' if compute_host else ''}: logs in "
+               f"{settings['log_dir']}/; Ctrl-C stops it", err=True)
+    try:
+        run_role(role, host=compute_host, listen=(listen_host, port), **settings)
+    except (*_replay_errors(), oslo_messaging.InvalidTransportURL, oslo_messaging.DriverLoadFailure) as error:
+        _fail(InputError(f"--transport: {error}" if isinstance(error, oslo_messaging.MessagingException)
+                         else str(error)))
+    except sqlalchemy.exc.ArgumentError as error:
+        _fail(InputError(f"--db: {error}"))
+    except sqlalchemy.exc.OperationalError as error:  # the database does not answer
+        _fail(InputError(f"--db: {str(error.orig).strip().splitlines()[0]}"))
 
 
 @app.command()

@@ -11,7 +11,11 @@ settles — from W concurrent clients.  Reports operations per second against th
 `--driver both` runs fake then libvirt and prints their rates side by side.
 
 Usage: python benchmarks/replay_speed.py [--instances N] [--workers W] [--log-style 2016|current]
-       [--driver fake|libvirt|both] [--client lean|httpx] [--check]
+       [--driver fake|libvirt|both] [--client lean|httpx] [--check] [--transport URL]
+       [--side-by-side rabbit://guest:guest@127.0.0.1:5672/]
+
+--transport runs mini-Nova over that oslo.messaging URL (fake:// by default); --side-by-side URL
+runs the same workload over fake:// and over URL (RabbitMQ) and prints both rates together.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,7 +57,11 @@ def main() -> int:
     options.add_argument("--client", default="lean", choices=["lean", "httpx"],
                          help="HTTP client of the replaying threads (lean: keep-alive http.client)")
     options.add_argument("--check", action="store_true", help="also check the logs written")
+    options.add_argument("--transport", default="fake://", help="oslo.messaging URL of mini-Nova")
+    options.add_argument("--side-by-side", metavar="URL", help="compare fake:// with this transport")
     args = options.parse_args()
+    if args.side_by_side:
+        return _side_by_side(args)
 
     warnings.simplefilter("ignore")
     sys.setswitchinterval(0.0005)  # many client threads, mostly waiting on sockets
@@ -133,7 +142,7 @@ def _measure(driver: str, args: argparse.Namespace) -> float:
     server = subprocess.Popen(
         [sys.executable, "-m", "analyzer", "serve", "--listen", f"127.0.0.1:{port}", "--log-dir",
          str(work / "logs"), "--state-dir", str(work / "state"), "--log-style", args.log_style,
-         "--driver", driver],
+         "--driver", driver, "--transport", args.transport],
         cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -174,7 +183,8 @@ def _measure(driver: str, args: argparse.Namespace) -> float:
     target = f" (target >= {TARGET:.0f}: {verdict})" if driver == "fake" else ""
     print(f"{args.instances} instances, {operations} operations in {seconds:.1f} s: "
           f"{rate:.1f} operations/s{target}; "
-          f"{args.workers} clients ({args.client}), log style {args.log_style}, driver {driver}")
+          f"{args.workers} clients ({args.client}), log style {args.log_style}, driver {driver}, "
+          f"transport {_shown(args.transport)}")
     # CPU per operation does not depend on what else the machine runs as much as the rate does.
     print(f"CPU per operation: server {server_cpu / operations * 1000:.1f} ms, "
           f"clients {client_cpu / operations * 1000:.1f} ms")
@@ -185,6 +195,35 @@ def _measure(driver: str, args: argparse.Namespace) -> float:
         print(f"check: {len(result.as_dict()['operations'])} operations, "
               f"{result.deviation_count} deviations")
     return rate
+
+
+def _shown(url: str) -> str:
+    """A transport URL without its password."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _side_by_side(args: argparse.Namespace) -> int:
+    """The same workload over fake:// (in-process) and over the given URL, one run after the other."""
+    rows = []
+    for transport in ("fake://", args.side_by_side):
+        command = [sys.executable, __file__, "--instances", str(args.instances), "--workers",
+                   str(args.workers), "--log-style", args.log_style, "--transport", transport]
+        run = subprocess.run(command + (["--check"] if args.check else []), capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stdout + run.stderr, file=sys.stderr)
+            return run.returncode
+        print(run.stdout, end="")
+        found = re.search(r"(\d+) operations in ([\d.]+) s: ([\d.]+) operations/s", run.stdout)
+        if found is None:
+            print(f"no rate in the output of {' '.join(command)}", file=sys.stderr)
+            return 1
+        rows.append((_shown(transport), *found.groups()))
+    width = max(len(row[0]) for row in rows) + 2
+    print(f"\n{'transport':<{width}}{'operations':>11}{'seconds':>9}{'operations/s':>14}")
+    for transport, operations, seconds, rate in rows:
+        print(f"{transport:<{width}}{operations:>11}{seconds:>9}{rate:>14}")
+    print(f"RabbitMQ / fake://: {float(rows[1][3]) / float(rows[0][3]):.2f}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Every service of the one mini-Nova process writes its own file (``nova-api.log``,
 ``nova-scheduler.log``, ``nova-conductor.log``, ``nova-compute.log`` or one
-``nova-compute-<host>.log`` per host) through oslo.log's ``ContextFormatter``, so the lines
+``nova-compute-<host>.log`` per host; a compute host in a process of its own writes
+``<host>/nova-compute.log``, see roles.py) through oslo.log's ``ContextFormatter``, so the lines
 are shaped exactly as Nova's: ``2016-06-28 13:56:13.892 29140 INFO nova.compute.manager
 [req-… user project - - -] [instance: …] message``.  Loggers carry the Nova module name
 (``nova.compute.manager``) while each service keeps its own handler, pid and file.
@@ -142,7 +143,7 @@ class _NovaFormatter(formatters.ContextFormatter):
 class ServiceLog:
     """The log of one service: ``log.info("nova.compute.manager", "Pausing", ctx, instance=uuid)``."""
 
-    def __init__(self, service: str, path: Path, style: str) -> None:
+    def __init__(self, service: str, path: Path, style: str, pid: int | None = None) -> None:
         self.service = service
         self.path = path
         self.style = style
@@ -152,7 +153,7 @@ class ServiceLog:
         self._handler = logging.FileHandler(path, encoding="utf-8")
         self._handler.setFormatter(_NovaFormatter(config=_config(style), project="nova",
                                                   datefmt="%Y-%m-%d %H:%M:%S"))
-        self._handler.addFilter(_AsNova(next(_PIDS)))
+        self._handler.addFilter(_AsNova(pid if pid is not None else next(_PIDS)))
         self._logger.addHandler(self._handler)
 
     def log(self, level: int, logger: str, message: str, context=None, instance: str | None = None,
@@ -187,7 +188,10 @@ class ServiceLog:
 class NovaLogs:
     """The log files of one mini-Nova: ``logs.service("nova-api")``, ``logs.compute("host1")``."""
 
-    def __init__(self, log_dir: str | os.PathLike, style: str = "2016", hosts: tuple[str, ...] = ()) -> None:
+    def __init__(self, log_dir: str | os.PathLike, style: str = "2016", hosts: tuple[str, ...] = (),
+                 pid: int | None = None) -> None:
+        """``pid``: the process id every line shows (one service per process); by default each
+        service gets a distinct one, as separate Nova processes have."""
         if style not in STYLES:
             raise ValueError(f"unknown log style {style!r} (expected 2016 or current)")
         self.style = style
@@ -196,11 +200,12 @@ class NovaLogs:
         self._lock = threading.Lock()
         self._logs: dict[str, ServiceLog] = {}
         self._single_compute = len(hosts) <= 1
+        self._pid = pid
 
     def service(self, name: str) -> ServiceLog:
         with self._lock:
             if name not in self._logs:
-                self._logs[name] = ServiceLog(name, self.dir / f"{name}.log", self.style)
+                self._logs[name] = ServiceLog(name, self.dir / f"{name}.log", self.style, self._pid)
             return self._logs[name]
 
     def compute(self, host: str) -> ServiceLog:

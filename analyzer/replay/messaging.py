@@ -170,7 +170,9 @@ class RPCClient:
             transport, oslo_messaging.Target(topic=topic, exchange=exchange_for(transport)),
             serializer=RequestContextSerializer(), timeout=timeout)
 
-    def _prepared(self, server: str | None):
+    def _prepared(self, server: str | None, timeout: float | None = None):
+        if timeout is not None:
+            return self._client.prepare(server=server, timeout=timeout)
         return self._client.prepare(server=server) if server else self._client
 
     def _routing_key(self, server: str | None) -> str:
@@ -181,7 +183,8 @@ class RPCClient:
                         f"topic '{self._routing_key(server)}'", context, func="_send")
         self._prepared(server).cast(context, method, **kwargs)
 
-    def call(self, context, method: str, server: str | None = None, **kwargs):
+    def call(self, context, method: str, server: str | None = None, timeout: float | None = None,
+             **kwargs):
         self._log.debug(_AMQP_LOGGER, f"CALL msg_id: {uuid.uuid4().hex} exchange '{EXCHANGE}' "
                         f"topic '{self._routing_key(server)}'", context, func="_send")
-        return self._prepared(server).call(context, method, **kwargs)
+        return self._prepared(server, timeout).call(context, method, **kwargs)

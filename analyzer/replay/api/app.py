@@ -419,6 +419,23 @@ def create_app(nova) -> FastAPI:
              "start_time": views._time(action["start_time"]), "message": action["message"]}
             for action in db.list_actions(server_id)]})
 
+    @app.get("/v2.1/servers/{server_id}/os-instance-actions/{request_id}")
+    def instance_action(server_id: str, request_id: str, request: Request):
+        """One action with its events: an event with no finish_time is a compute step cut short."""
+        calling(request, "InstanceActionsController", "show", "instance_actions")
+        if db.get_instance(server_id, read_deleted=True) is None:
+            raise NovaError(404, f"Instance {server_id} could not be found.")
+        action = next((row for row in db.list_actions(server_id) if row["request_id"] == request_id), None)
+        if action is None:
+            raise NovaError(404, f"Action {request_id} on instance {server_id} could not be found.")
+        return _json({"instanceAction": {
+            "action": action["action"], "instance_uuid": server_id, "request_id": request_id,
+            "user_id": action["user_id"], "project_id": action["project_id"],
+            "start_time": views._time(action["start_time"]), "message": action["message"],
+            "events": [{"event": event["event"], "start_time": views._time(event["start_time"]),
+                        "finish_time": views._time(event["finish_time"]), "result": event["result"]}
+                       for event in db.list_events(action["id"])]}})
+
     # -- flavors and images ---------------------------------------------------------------------
     def flavor_body(flavor_id: str, request: Request, detail: bool) -> dict:
         flavor = views.FLAVORS[flavor_id]

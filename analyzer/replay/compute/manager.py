@@ -83,6 +83,81 @@ class ComputeManager:
         """A libvirt domain event, as Nova's manager logs it (no request context)."""
         self.log.info(_LOG, f"VM {name} (Lifecycle Event)", None, uuid)
 
+    # -- start-up ------------------------------------------------------------------------------
+    def init_host(self, context) -> None:
+        """Nova's ``init_host``: take over this host's instances after a (re)start.
+
+        A compute killed mid-operation left its instances in a task_state; each is treated as
+        Nova's ``ComputeManager._init_instance`` treats it (see ``_init_instance``).
+        """
+        for instance in self.conductor.call(context, "instance_get_all_by_host", host=self.host):
+            try:
+                self._init_instance(context, instance)
+            except Exception as error:  # noqa: BLE001 -- one instance must not stop the service
+                self.log.log(40, _LOG, f"Failed to initialize instance: {error}", context, instance["uuid"])
+
+    def _init_instance(self, context, instance: dict) -> None:
+        """One instance at start-up, in the order of Nova's ``_init_instance``.
+
+        Interrupted builds go to ERROR; interrupted snapshots lose their task state; an
+        interrupted delete, stop or start is done again, an interrupted reboot too (as HARD when
+        the guest is not running); a pause, unpause or reboot cut short on a running guest has
+        its task state cleared.  Any other task state (suspending, rescuing, rebuilding, …) is
+        left as it is, as Nova leaves it, for an operator's ``reset-state``.
+        """
+        uuid, task_state, vm_state = instance["uuid"], instance.get("task_state"), instance.get("vm_state")
+        if vm_state == "error" and task_state != "deleting":
+            return
+        if vm_state == "building" or task_state in ("scheduling", "block_device_mapping", "networking",
+                                                    "spawning"):
+            self.log.debug(_LOG, "Instance failed to spawn correctly, setting to ERROR state", context, uuid,
+                           func="_init_instance")
+            self._save(context, instance, task_state=None, vm_state="error")
+            return
+        if task_state in ("image_snapshot_pending", "image_pending_upload", "image_uploading",
+                          "image_snapshot"):
+            self.log.debug(_LOG, f"Instance in transitional state {task_state} at start-up clearing task "
+                           "state", context, uuid, func="_init_instance")
+            self._save(context, instance, task_state=None)
+            return
+        if task_state == "deleting":
+            self.log.info(_LOG, "Service started deleting the instance during the previous run, but did "
+                          "not finish. Restarting the deletion now.", context, uuid)
+            self.terminate_instance(context, instance)
+            return
+        power = self.driver.get_power_state(uuid)
+        reboot_type = "HARD" if power != POWER["running"] or task_state not in (
+            "reboot_started", "reboot_pending", "rebooting") else "SOFT"
+        retry_reboot = (task_state in ("reboot_pending", "reboot_pending_hard")
+                        or (task_state in ("reboot_started", "reboot_started_hard")
+                            and power != POWER["running"]))
+        if retry_reboot:
+            self.log.debug(_LOG, f"Instance in transitional state ({task_state}) at start-up and power state "
+                           f"is ({power}), triggering reboot", context, uuid, func="_init_instance")
+            if reboot_type == "HARD" and not task_state.endswith("_hard"):
+                self._save(context, instance, task_state="reboot_pending_hard")
+            self.reboot_instance(context, instance, reboot_type=reboot_type)
+            return
+        if power == POWER["running"] and task_state in ("reboot_started", "reboot_started_hard", "pausing",
+                                                        "unpausing"):
+            self.log.warning(_LOG, f"Instance in transitional state ({task_state}) at start-up and power "
+                             f"state is ({power}), clearing task state", context, uuid)
+            self._save(context, instance, task_state=None, vm_state="active")
+            return
+        if power == POWER["paused"] and task_state == "unpausing":
+            self.log.warning(_LOG, f"Instance in transitional state ({task_state}) at start-up and power "
+                             f"state is ({power}), clearing task state and unpausing the instance",
+                             context, uuid)
+            self.unpause_instance(context, instance)
+            return
+        retried = {"powering-off": ("stop", self.stop_instance),
+                   "powering-on": ("start", self.start_instance)}
+        if task_state in retried:
+            name, method = retried[task_state]
+            self.log.debug(_LOG, f"Instance in transitional state {task_state} at start-up retrying {name} "
+                           "request", context, uuid, func="_init_instance")
+            method(context, instance)
+
     # -- boot and delete -----------------------------------------------------------------------
     def build_and_run_instance(self, context, instance, image, limits=None, node=None):
         with self._lock(instance["uuid"]):
@@ -236,7 +311,10 @@ class ComputeManager:
         back_to = "rescued" if instance.get("vm_state") == "rescued" else "active"
 
         def body() -> None:
-            self._save(context, instance, expected=f"rebooting{suffix}", task_state=f"reboot_pending{suffix}")
+            # Nova accepts every reboot task state here: init_host may retry a reboot cut short.
+            self._save(context, instance, expected=[f"rebooting{suffix}", f"reboot_pending{suffix}",
+                                                    f"reboot_started{suffix}"],
+                       task_state=f"reboot_pending{suffix}")
             self.log.info(_LOG, "Rebooting instance", context, uuid)
             power = self.driver.get_power_state(uuid)
             if power != POWER["running"]:

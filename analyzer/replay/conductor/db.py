@@ -9,6 +9,7 @@ as Nova's ``instance.save(expected_task_state=…)``: two racing requests can ne
 from __future__ import annotations
 
 import threading
+import time
 import uuid as uuidlib
 from datetime import UTC, datetime
 
@@ -130,6 +131,8 @@ class Database:
     """Nova's tables over one SQLAlchemy engine; every method is one transaction."""
 
     def __init__(self, url: str) -> None:
+        if url.startswith("postgresql://"):  # psycopg 3, the driver novatrace installs
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
         kwargs: dict[str, object] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -143,7 +146,18 @@ class Database:
         # SQLite takes one writer at a time; serialise here rather than retry "database is locked".
         self._write = threading.Lock() if url.startswith("sqlite") else _NoLock()
         self._updates: dict[tuple, sa.Update] = {}
-        _META.create_all(self.engine)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        """Create the missing tables; services starting together may race to create them."""
+        for attempt in range(5):
+            try:
+                _META.create_all(self.engine)
+                return
+            except sa.exc.DBAPIError:  # another process created a table between check and create
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     # -- instances ---------------------------------------------------------------------------
     def create_instance(self, values: dict) -> dict:
@@ -158,8 +172,11 @@ class Database:
             row = conn.execute(_GET_ANY if read_deleted else _GET_LIVE, {"uuid": uuid}).mappings().first()
         return dict(row) if row else None
 
-    def list_instances(self) -> list[dict]:
+    def list_instances(self, host: str | None = None) -> list[dict]:
+        """The instances not deleted, oldest first; only those of ``host`` when given."""
         query = INSTANCES.select().where(INSTANCES.c.deleted.is_(False)).order_by(INSTANCES.c.created_at)
+        if host is not None:
+            query = query.where(INSTANCES.c.host == host)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -242,13 +259,27 @@ class Database:
                                 .order_by(ACTIONS.c.id)).mappings()
             return [dict(row) for row in rows]
 
+    def list_events(self, action_id: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(EVENTS.select().where(EVENTS.c.action_id == action_id)
+                                .order_by(EVENTS.c.id)).mappings()
+            return [dict(row) for row in rows]
+
     # -- compute nodes -------------------------------------------------------------------------
     def register_node(self, host: str, memory_mb: int, vcpus: int, local_gb: int) -> None:
+        """(Re)register ``host``; its usage is that of the instances it holds, as Nova's resource
+        tracker counts it when a compute service starts (zero on a new host)."""
+        used = sa.select(sa.func.coalesce(sa.func.sum(INSTANCES.c.memory_mb), 0),
+                         sa.func.coalesce(sa.func.sum(INSTANCES.c.vcpus), 0),
+                         sa.func.coalesce(sa.func.sum(INSTANCES.c.root_gb), 0)).where(
+            INSTANCES.c.host == host, INSTANCES.c.deleted.is_(False))
         with self._write, self.engine.begin() as conn:
+            memory_used, vcpus_used, disk_used = conn.execute(used).one()
             conn.execute(COMPUTE_NODES.delete().where(COMPUTE_NODES.c.host == host))
             conn.execute(COMPUTE_NODES.insert().values(host=host, node=host, memory_mb=memory_mb,
-                                                       vcpus=vcpus, local_gb=local_gb, memory_mb_used=0,
-                                                       vcpus_used=0, local_gb_used=0))
+                                                       vcpus=vcpus, local_gb=local_gb,
+                                                       memory_mb_used=memory_used, vcpus_used=vcpus_used,
+                                                       local_gb_used=disk_used))
 
     def list_nodes(self) -> list[dict]:
         with self.engine.connect() as conn:

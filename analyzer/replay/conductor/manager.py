@@ -51,6 +51,13 @@ class ConductorManager:
                 self.db.action_event(instance_uuid, context.request_id, event, event_result, finish=True)
         return jsonable(row)
 
+    def ping(self, context, arg):
+        """nova-compute's ``wait_until_ready`` (Nova's ``BaseAPI.ping``): answers ``{'service': …}``."""
+        return {"service": "conductor", "arg": arg}
+
+    def instance_get_all_by_host(self, context, host):
+        return [jsonable(row) for row in self.db.list_instances(host=host)]
+
     def action_event_start(self, context, instance_uuid, event):
         self.db.action_event(instance_uuid, context.request_id, event)
 

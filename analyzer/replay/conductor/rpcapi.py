@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import oslo_messaging
+
 from analyzer.replay.messaging import RPCClient
 
 __all__ = ["ComputeTaskAPI", "ConductorAPI"]
@@ -29,6 +31,23 @@ class ConductorAPI:
 
     def __init__(self, transport, log) -> None:
         self.client = RPCClient(transport, "conductor", log)
+        self.log = log
 
     def call(self, context, method: str, **kwargs):
         return self.client.call(context, method, **kwargs)
+
+    def wait_until_ready(self, context, early_timeout: float = 10.0, early_attempts: int = 10) -> None:
+        """Nova's ``wait_until_ready``: ping nova-conductor until it answers, as nova-compute does
+        when it starts (a service started before the conductor waits for it)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = early_timeout if attempt <= early_attempts else None
+            try:
+                self.client.call(context, "ping", arg="1.21 GigaWatts", timeout=timeout)
+                return
+            except oslo_messaging.MessagingTimeout:
+                self.log.warning(
+                    "nova.conductor.api", "Timed out waiting for nova-conductor.  Is it running? Or did this "
+                    "service start before nova-conductor?  Reattempting establishment of nova-conductor "
+                    "connection...", context)

@@ -1,12 +1,14 @@
 """A fake hypervisor that behaves like libvirt toward nova-compute.
 
-Domains live in memory, but unlike Nova's own ``nova/virt/fake.py`` (reference section 7)
-this driver keeps the power states libvirt reports (paused 3, shutdown 4 after suspend),
-emits libvirt's lifecycle events (boot: Started, Paused, Resumed; suspend: Paused, Stopped;
-…), keeps each instance's disk as a real file under ``<state_dir>/instances/<uuid>/`` and
-runs — in Python, logging them as processutils would — the disk commands of the libvirt
-driver: ``qemu-img create`` on the image's backing file, ``qemu-img convert`` for snapshots,
-``mv <dir> <dir>_del`` before deleting files (2016).
+Domains live in memory and in ``<state_dir>/domains/<uuid>``, so that they outlive a
+nova-compute that stops or is killed, as libvirt's domains do.  Unlike Nova's own
+``nova/virt/fake.py`` (reference section 7) this driver keeps the power states libvirt
+reports (paused 3, shutdown 4 after suspend), emits libvirt's lifecycle events (boot:
+Started, Paused, Resumed; suspend: Paused, Stopped; …), keeps each instance's disk as a
+real file under ``<state_dir>/instances/<uuid>/`` and runs — in Python, logging them as
+processutils would — the disk commands of the libvirt driver: ``qemu-img create`` on the
+image's backing file, ``qemu-img convert`` for snapshots, ``mv <dir> <dir>_del`` before
+deleting files (2016).
 """
 
 from __future__ import annotations
@@ -39,13 +41,34 @@ class FakeDriver(Driver):
         self.instances_path = Path(self.state_dir) / "instances"
         self.base_path = self.instances_path / "_base"
         self.base_path.mkdir(parents=True, exist_ok=True)
-        self._domains: dict[str, int] = {}
+        self._domains_dir = Path(self.state_dir) / "domains"
+        self._domains_dir.mkdir(parents=True, exist_ok=True)
+        self._domains: dict[str, int] = self._load_domains()
         self._lock = threading.Lock()
+
+    def _load_domains(self) -> dict[str, int]:
+        domains: dict[str, int] = {}
+        for path in self._domains_dir.iterdir():
+            try:
+                domains[path.name] = int(path.read_text())
+            except (OSError, ValueError):
+                continue  # a file half-written when the process was killed: no domain
+        return domains
+
+    def _save_domain(self, uuid: str) -> None:
+        """Write one domain's power state (under the lock), or remove it when it is gone."""
+        path = self._domains_dir / uuid
+        power = self._domains.get(uuid)
+        if power is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(str(power))
 
     # -- helpers -------------------------------------------------------------------------------
     def _set(self, uuid: str, power: int) -> None:
         with self._lock:
             self._domains[uuid] = power
+            self._save_domain(uuid)
 
     def get_power_state(self, uuid: str) -> int:
         with self._lock:
@@ -148,6 +171,7 @@ class FakeDriver(Driver):
         self._destroy_domain(context, instance)
         with self._lock:
             self._domains.pop(uuid, None)
+            self._save_domain(uuid)
         if not destroy_disks:
             return
         directory = self.instances_path / uuid
