@@ -1,6 +1,6 @@
 """A fake hypervisor that behaves like libvirt toward nova-compute.
 
-Domains live in memory and in ``<state_dir>/domains/<uuid>``, so that they outlive a
+Domains live in memory and in ``<state_dir>/domains.journal``, so that they outlive a
 nova-compute that stops or is killed, as libvirt's domains do.  Unlike Nova's own
 ``nova/virt/fake.py`` (reference section 7) this driver keeps the power states libvirt
 reports (paused 3, shutdown 4 after suspend), emits libvirt's lifecycle events (boot:
@@ -41,28 +41,40 @@ class FakeDriver(Driver):
         self.instances_path = Path(self.state_dir) / "instances"
         self.base_path = self.instances_path / "_base"
         self.base_path.mkdir(parents=True, exist_ok=True)
-        self._domains_dir = Path(self.state_dir) / "domains"
-        self._domains_dir.mkdir(parents=True, exist_ok=True)
+        self._journal_path = Path(self.state_dir) / "domains.journal"
         self._domains: dict[str, int] = self._load_domains()
         self._lock = threading.Lock()
+        self._journal = self._journal_path.open("a", encoding="utf-8")
 
     def _load_domains(self) -> dict[str, int]:
+        """The domains a previous run left: the journal replayed, then written back compacted."""
         domains: dict[str, int] = {}
-        for path in self._domains_dir.iterdir():
-            try:
-                domains[path.name] = int(path.read_text())
-            except (OSError, ValueError):
-                continue  # a file half-written when the process was killed: no domain
+        try:
+            lines = self._journal_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            uuid, _, power = line.partition(" ")
+            if power == "-":
+                domains.pop(uuid, None)
+            elif power.isdigit():
+                domains[uuid] = int(power)
+            # else: the last line, cut short when the process was killed
+        self._journal_path.write_text("".join(f"{uuid} {power}\n" for uuid, power in domains.items()),
+                                      encoding="utf-8")
         return domains
 
     def _save_domain(self, uuid: str) -> None:
-        """Write one domain's power state (under the lock), or remove it when it is gone."""
-        path = self._domains_dir / uuid
+        """Append one domain's power state (``-`` when it is gone) to the journal, under the lock.
+
+        One appended line per change: rewriting a file per change cost more than the change.
+        """
         power = self._domains.get(uuid)
-        if power is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.write_text(str(power))
+        self._journal.write(f"{uuid} {'-' if power is None else power}\n")
+        self._journal.flush()  # to the OS: it outlives a killed process
+
+    def close(self) -> None:
+        self._journal.close()
 
     # -- helpers -------------------------------------------------------------------------------
     def _set(self, uuid: str, power: int) -> None:
