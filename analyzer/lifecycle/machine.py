@@ -144,6 +144,7 @@ class Checker:
         host: str | None | object = _UNKNOWN  # the compute host the instance runs on
         position = 0
         changed_at = float("-inf")  # when `state` last changed
+        waiting: Checked | None = None  # unfinished, ended by the next accepted operation
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
                 moment, _, _, checked = heapq.heappop(pending)
@@ -165,16 +166,39 @@ class Checker:
                                                          item))
                 continue
             assert isinstance(item, Operation)
+            if waiting is not None and _accepted(item):
+                state = self._ended_by_next(waiting, story, pending, state)
+                changed_at = item.start
+            waiting = None
             if pending:
                 state = _as_of(state, changed_at, pending, item.start)
             checked = self.check(item, state)
             story.checked.append(checked)
+            if checked.flow.ended_by_next and not checked.complete and not checked.refused:
+                waiting = checked
             if checked.steps and not checked.refused:  # its first state change shows from its start
                 state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
                 changed_at = item.start
             heapq.heappush(pending, (item.last, item.records[-1].order, len(story.checked), checked))
         story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))
         return story
+
+    def _ended_by_next(self, checked: Checked, story: InstanceStory,
+                       pending: list[tuple[float, int, int, Checked]], state: InstanceState) -> InstanceState:
+        """`checked` ended before the operation the API has just accepted: complete it.
+
+        Returns the instance's state from now on: its end state if it is over already (its
+        state change replaces the unfinished one), else `state` (it applies when it ends).
+        """
+        old = checked.transitions
+        checked.complete = True
+        checked.deviations = [d for d in checked.deviations if d.kind != dv.INCOMPLETE]
+        checked.after, checked.transitions = self._after(checked)
+        if any(entry[3] is checked for entry in pending):
+            return state
+        story.transitions = [t for t in story.transitions if not any(t is o for o in old)]
+        story.transitions += checked.transitions
+        return checked.after
 
     # ------------------------------------------------------------------ one operation
 
@@ -471,6 +495,15 @@ def _apply(state: InstanceState, change: StateChange | None) -> InstanceState:
     if change is None:
         return state
     return state.with_changes(change.vm, change.task, change.power)
+
+
+def _accepted(operation: Operation) -> bool:
+    """The API took the operation: no 409 and no error status among its answers."""
+    for record in operation.records:
+        if record.event in _API_ANSWERS and (_refusal(record) or (
+                record.event == "api_request" and _status(record) >= 400)):
+            return False
+    return True
 
 
 def _refusal(record: Record) -> bool:

@@ -84,6 +84,10 @@ class Flow:
     allowed_task: frozenset[str] | None = None
     lock_checked: bool = True
     ends: StateChange | None = None
+    # the next operation the API accepts on the instance proves this one ended, when its
+    # own end step may never be logged (suspend: Nova drops the delayed VM Stopped when the
+    # guest starts again within 15 s)
+    ended_by_next: bool = False
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -194,6 +198,8 @@ def _build(node: Tree, path: Path) -> Flow:
             flow.lock_checked = str(clause.children[0]) == "yes"
         elif kind == "ends":
             flow.ends = _states(clause.children[0], path, line)
+        elif kind == "ended_by_next":
+            flow.ended_by_next = True
         elif kind == "step":
             flow.steps.append(_step(clause, path))
     return flow

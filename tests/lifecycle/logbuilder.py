@@ -456,14 +456,17 @@ def unpause(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | 
     return s.op
 
 
-def suspend(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | None = None) -> Op:
-    """suspend (reference 3.6): no compute line; VM Paused, then VM Stopped 15 s later."""
+def suspend(uuid_: str, at: float = 0.0, *, rid: str | None = None, host: str | None = None,
+            stopped: bool = True) -> Op:
+    """suspend (reference 3.6): no compute line; VM Paused, then VM Stopped 15 s later
+    (`stopped=False`: never, as when the guest starts again within those 15 s)."""
     s = _Seq("suspend", uuid_, at, _rid("suspend", uuid_, at, rid), host)
     s.action(0.0, "suspend", {"suspend": None})
     s.rpc(0.09, "api", "CAST", "compute")
     s.action_access(0.095)
     s.lifecycle(0.9, "Paused", "vm_paused")
-    s.lifecycle(16.2, "Stopped", "vm_stopped")
+    if stopped:
+        s.lifecycle(16.2, "Stopped", "vm_stopped")
     return s.op
 
 

@@ -380,6 +380,30 @@ def test_operations_are_slow_only_against_those_of_the_same_log_folder(tmp_path)
     assert flagged == {lb.instance(50 + n) for n in range(3)}, describe(operations(mixed))
 
 
+def test_a_resume_within_15_s_shows_the_suspend_had_ended_though_vm_stopped_never_came(tmp_path):
+    uuid = lb.instance(60)
+    ops = lb.chain(uuid, ["boot", "suspend", "resume", "pause"], gap=3.0,
+                   options={"suspend": {"stopped": False}})
+    result, logs = run_check(tmp_path, ops)
+
+    assert [op["operation"] for op in operations(result)] == ["boot", "suspend", "resume", "pause"]
+    assert all(op["status"] == "ok" for op in operations(result)), describe(operations(result))
+    suspended = operations(result)[1]
+    assert (suspended["state_after"]["vm_state"], suspended["state_after"]["power_state"]) == (
+        "suspended", "shutdown")
+    assert final_state(result, uuid) == ("paused", "none", "paused")
+
+
+def test_a_suspend_with_no_vm_stopped_and_nothing_after_it_is_incomplete(tmp_path):
+    uuid = lb.instance(61)
+    ops = lb.chain(uuid, ["boot", "suspend"], gap=3.0, options={"suspend": {"stopped": False}})
+    result, logs = run_check(tmp_path, ops)
+
+    booted, suspending = operations(result)
+    assert booted["status"] == "ok"
+    assert suspending["status"] == "incomplete" and kinds(suspending) == ["incomplete"]
+
+
 def test_a_rescuing_line_inside_a_reboot_is_an_unexpected_step(tmp_path):
     uuid = lb.instance(12)
     booted, rebooted = lb.chain(uuid, ["boot", "reboot_soft"])
