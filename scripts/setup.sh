@@ -35,6 +35,23 @@ if ! { pkg-config --exists libvirt 2>/dev/null && command -v qemu-img >/dev/null
              "qemu-utils): --driver libvirt will be unavailable" >&2
     fi
 fi
+# The several-process tests of mini-Nova (tests/replay/test_multiprocess.py, test_kill_compute.py)
+# talk through a real RabbitMQ and share a real PostgreSQL, both on loopback.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    if ! { command -v rabbitmqctl >/dev/null 2>&1 && command -v pg_isready >/dev/null 2>&1; }; then
+        echo "installing rabbitmq-server and postgresql for the several-process tests" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server postgresql >/dev/null 2>&1 || {
+            apt-get update -qq >/dev/null 2>&1 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server postgresql >/dev/null 2>&1; } ||
+            echo "could not install rabbitmq-server/postgresql: the several-process tests will fail" >&2
+    fi
+    if command -v rabbitmqctl >/dev/null 2>&1 && command -v pg_isready >/dev/null 2>&1; then
+        bash scripts/ci_services.sh || echo "RabbitMQ or PostgreSQL did not start" >&2
+    fi
+else
+    echo "the several-process tests need RabbitMQ and PostgreSQL on loopback: as root on Debian," \
+         "apt-get install rabbitmq-server postgresql && bash scripts/ci_services.sh" >&2
+fi
 EXTRAS=test
 if pkg-config --exists libvirt 2>/dev/null && command -v qemu-img >/dev/null 2>&1; then
     EXTRAS=test,libvirt

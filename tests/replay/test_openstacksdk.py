@@ -7,12 +7,11 @@ import threading
 import time
 import warnings
 
+import openstack
 import pytest
+import uvicorn
 
 from analyzer.replay import DEFAULT_IMAGE_ID, MiniNova
-
-openstack = pytest.importorskip("openstack")
-uvicorn = pytest.importorskip("uvicorn")
 
 
 @pytest.fixture(scope="module")
