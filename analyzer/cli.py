@@ -401,6 +401,10 @@ def serve(
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         _fail(InputError(f"--listen takes HOST:PORT, not {listen!r}"))
+    from analyzer.replay.roles import ROLES  # noqa: PLC0415
+
+    if role != "all" and role not in ROLES:
+        _fail(InputError(f"unknown role {role!r} (expected one of all, {', '.join(ROLES)})"))
     if role != "all":
         _serve_role(role, compute_host, host, int(port), log_dir=log_dir, state_dir=state_dir,
                     transport_url=transport, db_url=db, style=log_style, driver=driver, timing=timing,
