@@ -217,4 +217,4 @@ def _start(operation: Operation) -> float:
     return operation.start
 
 
-_position = attrgetter("t", "order")  # a record's place in time: (t, order)
+_position = attrgetter("order")  # a record's place in time (records.Record.order)

@@ -9,7 +9,6 @@ DEBUG, the release the wording belongs to) are gathered on the way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ _COLUMNS = ("time", "source", "line", "host", "service", "level", "request_id",
 class Record:
     """One parsed event the engine considers; `evidence` is what a deviation cites."""
 
-    order: int  # position in the time-ordered stream
+    order: int  # rank by (time, position in the stream): sorting by it sorts by time
     t: float  # seconds since the epoch; -inf when the line has no time
     source: str
     line: int
@@ -121,8 +120,6 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
-    narrowing = narrowing or {}
-    pattern = _event_pattern(narrowing)
     chosen_parts: list[pa.Table] = []
     for table in tables:
         facts.rows += table.num_rows
@@ -135,48 +132,33 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
         keep = pc.or_(_is_in(events, wanted), problems)
         keep = pc.and_(pc.fill_null(keep, False),
                        pc.or_(pc.is_valid(table.column("instance")), pc.is_valid(table.column("request_id"))))
-        if narrowing:
-            keep = _narrowed(keep, events, table.column("fields"), narrowing, pattern)
         chosen = table.select(list(_COLUMNS)).filter(keep)
         if chosen.num_rows:
             chosen_parts.append(pa.table({name: _plain(chosen.column(name)) for name in _COLUMNS}))
-            _note_microversions(chosen, facts)
-    records: list[Record] = []
-    if chosen_parts:
-        # one table for what was kept: the kernels of `_records` then run once, not once per block
-        records = _records(pa.concat_tables(chosen_parts, promote_options="permissive"), hits, shaping)
-    return records, facts
+    if not chosen_parts:
+        return [], facts
+    # one table for what was kept: the kernels below and in `_records` run once, not once per block
+    kept = _narrowed(pa.concat_tables(chosen_parts, promote_options="permissive").combine_chunks(),
+                     narrowing or {})
+    _note_microversions(kept, facts)
+    return _records(kept, hits, shaping), facts
 
 
-def _narrowed(keep: pa.ChunkedArray, events: pa.ChunkedArray, fields: pa.ChunkedArray,
-              narrowing: dict[str, str], pattern: str) -> pa.Array:
-    """`keep` less the rows of each narrowed event whose fields JSON does not match its regex.
-
-    `pattern` (see `_event_pattern`) is matched against "event<US>fields" in one pass.
-    """
-    rows = pc.indices_nonzero(pc.and_(keep, _is_in(events, pa.array(sorted(narrowing)))))
-    if not len(rows):
-        return keep
-    kinds = pc.take(events, rows)
-    if pa.types.is_dictionary(kinds.type):
-        kinds = kinds.cast(kinds.type.value_type)
-    tagged = pc.binary_join_element_wise(kinds, pc.fill_null(pc.take(fields, rows), ""), _UNIT)
-    fits = pc.fill_null(pc.match_substring_regex(tagged, pattern), False)
-    dropped = rows.filter(pc.invert(fits)).to_numpy()
-    if not len(dropped):
-        return keep
-    mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
-    mask[dropped] = False
-    return pa.array(mask)
-
-
-_UNIT = "\x1f"  # joins an event name to its fields JSON (which escapes control characters)
-
-
-def _event_pattern(narrowing: dict[str, str]) -> str:
-    """One regex for `_narrowed`: each event's own alternatives, after its name."""
-    return "|".join(f"(?:^{re.escape(event)}{_UNIT}.*(?:{regex}))"
-                    for event, regex in sorted(narrowing.items()))
+def _narrowed(table: pa.Table, narrowing: dict[str, str]) -> pa.Table:
+    """`table` less the rows of each narrowed event whose fields JSON does not match its regex."""
+    events, fields = table.column("event"), table.column("fields")
+    mask: np.ndarray | None = None
+    for event, regex in sorted(narrowing.items()):
+        rows = pc.indices_nonzero(pc.fill_null(pc.equal(events, event), False))
+        if not len(rows):
+            continue
+        fits = pc.fill_null(pc.match_substring_regex(pc.take(fields, rows), regex), False)
+        dropped = rows.filter(pc.invert(fits)).to_numpy()
+        if len(dropped):
+            if mask is None:
+                mask = np.ones(table.num_rows, dtype=bool)
+            mask[dropped] = False
+    return table if mask is None else table.filter(pa.array(mask))
 
 
 def _note_microversions(chosen: pa.Table, facts: InputFacts) -> None:
@@ -206,7 +188,12 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
     rows = table.num_rows
     micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
     valid = pc.is_valid(table.column("time")).to_numpy(zero_copy_only=False)
-    seconds = np.where(valid, micros / 1_000_000, _NO_TIME).tolist()
+    times = np.where(valid, micros / 1_000_000, _NO_TIME)
+    seconds = times.tolist()
+    # the stream is in time order but puts lines without a time last; ranking by (time,
+    # position) lets the engine sort records by one int instead of a (t, order) tuple
+    ranks = np.empty(rows, dtype=np.int64)
+    ranks[np.lexsort((np.arange(rows), times))] = np.arange(rows)
     events = table.column("event")
     problems = pc.or_(pc.is_in(events, pa.array([TRACEBACK, ERROR])),
                       pc.fill_null(pc.is_in(table.column("level"), pa.array(PROBLEM_LEVELS)), False))
@@ -218,7 +205,7 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
         if shaping is not None:
             shapes = shaping.shapes(assigned, problems.to_numpy(zero_copy_only=False))
     column = table.column
-    return list(map(Record, range(rows), seconds, _repeated(column("source")), column("line").to_pylist(),
+    return list(map(Record, ranks.tolist(), seconds, _repeated(column("source")), column("line").to_pylist(),
                     _repeated(column("host")), _repeated(column("service"), "other"),
                     _repeated(column("level")),
                     *(column(name).to_pylist() for name in ("request_id", "instance")),
