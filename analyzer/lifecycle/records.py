@@ -120,6 +120,7 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
+    narrowed = sorted((narrowing or {}).items())
     chosen_parts: list[pa.Table] = []
     for table in tables:
         facts.rows += table.num_rows
@@ -132,33 +133,40 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
         keep = pc.or_(_is_in(events, wanted), problems)
         keep = pc.and_(pc.fill_null(keep, False),
                        pc.or_(pc.is_valid(table.column("instance")), pc.is_valid(table.column("request_id"))))
+        if narrowed:
+            keep = _narrowed(keep, events, table.column("fields"), narrowed)
         chosen = table.select(list(_COLUMNS)).filter(keep)
         if chosen.num_rows:
             chosen_parts.append(pa.table({name: _plain(chosen.column(name)) for name in _COLUMNS}))
     if not chosen_parts:
         return [], facts
-    # one table for what was kept: the kernels below and in `_records` run once, not once per block
-    kept = _narrowed(pa.concat_tables(chosen_parts, promote_options="permissive").combine_chunks(),
-                     narrowing or {})
+    # one table for what was kept: the kernels of `_records` then run once, not once per block
+    kept = pa.concat_tables(chosen_parts, promote_options="permissive")
     _note_microversions(kept, facts)
     return _records(kept, hits, shaping), facts
 
 
-def _narrowed(table: pa.Table, narrowing: dict[str, str]) -> pa.Table:
-    """`table` less the rows of each narrowed event whose fields JSON does not match its regex."""
-    events, fields = table.column("event"), table.column("fields")
-    mask: np.ndarray | None = None
-    for event, regex in sorted(narrowing.items()):
-        rows = pc.indices_nonzero(pc.fill_null(pc.equal(events, event), False))
+def _narrowed(keep: pa.ChunkedArray, events: pa.ChunkedArray, fields: pa.ChunkedArray,
+              narrowing: list[tuple[str, str]]) -> pa.Array:
+    """`keep` less the rows of each narrowed event whose fields JSON does not match its regex.
+
+    Rows are told apart by event code (the column's dictionary), so only the fields of
+    the rows kept so far of a narrowed event are matched, each against its own regex.
+    """
+    encoded = pc.dictionary_encode(events).combine_chunks()
+    code_of = {name: code for code, name in enumerate(encoded.dictionary.to_pylist())}
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    mask = pc.fill_null(keep, False).to_numpy(zero_copy_only=False).copy()
+    for event, regex in narrowing:
+        code = code_of.get(event)
+        if code is None:
+            continue
+        rows = np.flatnonzero(mask & (codes == code))
         if not len(rows):
             continue
-        fits = pc.fill_null(pc.match_substring_regex(pc.take(fields, rows), regex), False)
-        dropped = rows.filter(pc.invert(fits)).to_numpy()
-        if len(dropped):
-            if mask is None:
-                mask = np.ones(table.num_rows, dtype=bool)
-            mask[dropped] = False
-    return table if mask is None else table.filter(pa.array(mask))
+        fits = pc.match_substring_regex(pc.take(fields, pa.array(rows)), regex)
+        mask[rows[~pc.fill_null(fits, False).to_numpy(zero_copy_only=False)]] = False
+    return pa.array(mask)
 
 
 def _note_microversions(chosen: pa.Table, facts: InputFacts) -> None:
@@ -207,15 +215,15 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
     column = table.column
     return list(map(Record, ranks.tolist(), seconds, _repeated(column("source")), column("line").to_pylist(),
                     _repeated(column("host")), _repeated(column("service"), "other"),
-                    _repeated(column("level")),
-                    *(column(name).to_pylist() for name in ("request_id", "instance")),
+                    _repeated(column("level")), _repeated(column("request_id")),
+                    _repeated(column("instance")),  # one str per id: its hash is worked out once
                     _repeated(column("event")),
                     *(column(name).to_pylist() for name in ("fields", "message")),
                     repeat(None, rows), answers, problems.to_pylist(), shapes))
 
 
 def _repeated(column: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
-    """A column of few distinct strings as Python objects, each distinct string made once."""
+    """A column whose strings repeat, as Python objects: each distinct string made once."""
     encoded = pc.dictionary_encode(column).combine_chunks()
     values = np.empty(len(encoded.dictionary) + 1, dtype=object)
     values[:-1] = encoded.dictionary.to_pylist()
