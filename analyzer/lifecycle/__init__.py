@@ -45,7 +45,7 @@ class CheckResult:
     @property
     def checked(self) -> list[Checked]:
         items = [c for story in self.stories.values() for c in story.checked]
-        return sorted(items, key=lambda c: (c.start, c.operation.records[0].order))
+        return sorted(items, key=_first_line)  # records are ranked by time (records.Record.order)
 
     @property
     def deviation_count(self) -> int:
@@ -196,6 +196,10 @@ def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: fl
     durations.slow(checked, slow, by_type)
     result.durations = durations.table(checked, by_type)
     return result
+
+
+def _first_line(item: Checked) -> int:
+    return item.operation.records[0].order
 
 
 def _iso(seconds: float | None) -> str | None:

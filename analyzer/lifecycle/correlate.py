@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from analyzer.lifecycle.matching import FlowIndex
+from analyzer.lifecycle.matching import FlowIndex, FlowSteps
 from analyzer.lifecycle.records import Record
 from analyzer.vocab.flows import Flow
 
@@ -48,6 +48,7 @@ class Operation:
     attached: list[Record] = field(default_factory=list)  # placed by time, no request id
     start: float = 0.0
     last: float = 0.0
+    steps: FlowSteps | None = None  # the flow's steps for the input's release (set by correlate)
 
     def __post_init__(self) -> None:
         self.start = self.records[0].t
@@ -97,7 +98,7 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
                 loose[instance].extend(r for r in members if r.instance)
             continue
         members.sort(key=_position)
-        operations.append(Operation(flow, instance, request_id, members))
+        operations.append(Operation(flow, instance, request_id, members, steps=index.of(flow)))
 
     for operation in operations:
         operation.ends_at = _first_end(operation, index)
@@ -107,12 +108,13 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
 
 def choose_flow(members: list[Record], index: FlowIndex) -> Flow | None:
     """The flow a request's records follow, or None when none of them opens a flow."""
+    openers = index.openers
+    opening = [record for record in members if record.event in openers]
+    if not opening:
+        return None
     candidates: list[Flow] = []
     by_api: list[Flow] = []  # what the user asked for, when the API says it, outranks compute anchors
-    openers = index.openers
-    for record in members:
-        if record.event not in openers:
-            continue
+    for record in opening:
         for flow in index.opened(record):
             if flow not in candidates:
                 candidates.append(flow)
@@ -171,17 +173,18 @@ def _open_operation(ops: list[Operation], starts: list[float], record: Record,
     if record.event == "sync_pending_task":
         return _task_owner(ops, starts, record, moment, index)
     latest_open: Operation | None = None
+    count = len(ops)
     # latest first: the operations started before the record, of which those still open
     for position in range(bisect.bisect_right(starts, moment) - 1, -1, -1):
         operation = ops[position]
         closes = operation.ends_at
-        if closes is None and position + 1 < len(ops):
+        if closes is None and position + 1 < count:
             closes = ops[position + 1].start  # a later operation on the instance closes it
         if closes is not None and moment > closes and moment > operation.last:
             continue
         if latest_open is None:
             latest_open = operation
-        if index.of(operation.flow).has_step(record):
+        if (operation.steps or index.of(operation.flow)).matching(record):
             return operation
     return latest_open if record.is_problem else None
 

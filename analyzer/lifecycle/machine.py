@@ -207,9 +207,7 @@ class Checker:
         shape = self._shape(operation, before)
         verdict = self.verdicts.get(shape)
         if verdict is not None:
-            checked = Checked(operation, before=before)
-            verdict.apply(checked)
-            return checked
+            return verdict.checked(operation, before)
         checked = self._check(operation, before)
         self.verdicts.keep(shape, checked)
         return checked

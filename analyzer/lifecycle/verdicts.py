@@ -27,6 +27,7 @@ from analyzer.vocab.flows import Step
 from analyzer.vocab.states import InstanceState
 
 if TYPE_CHECKING:  # machine imports this module
+    from analyzer.lifecycle.correlate import Operation
     from analyzer.lifecycle.machine import Checked
 
 Shape = tuple[object, ...]
@@ -106,33 +107,32 @@ class Verdict:
         except (KeyError, TypeError):  # a line of another operation, or a transition without one
             return None
 
-    def apply(self, checked: Checked) -> None:
-        """Fill `checked` (made for another operation of the same shape) from this verdict."""
-        step_seen, transition = _machine_types()
-        records = checked.operation.records
+    def checked(self, operation: Operation, before: InstanceState) -> Checked:
+        """`operation` (of the same shape as the one this verdict was found on), checked."""
+        checked_type, step_seen, transition = _machine_types()
+        records = operation.records
         lines = [records[line] for line in self.step_lines]
         times = [record.t for record in lines]
         durations = [None, *map(sub, times[1:], times[:-1])] if times else []
-        checked.steps = list(map(step_seen, self.steps, lines, durations))
-        if self.deviations:
-            checked.deviations = [dv.Deviation(kind, detail, [records[p] for p in where], step)
-                                  for kind, detail, where, step in self.deviations]
-        checked.complete = self.complete
-        checked.refused = self.refused
-        checked.begins_before_log = self.begins_before_log
-        checked.after = self.after
+        steps = list(map(step_seen, self.steps, lines, durations))
+        deviations = [dv.Deviation(kind, detail, [records[p] for p in where], step)
+                      for kind, detail, where, step in self.deviations] if self.deviations else []
+        transitions = []
         if self.transition_lines:
             evidence = [records[line] for line in self.transition_lines]
-            checked.transitions = list(map(transition, [record.seconds for record in evidence],
-                                           self.transition_states, self.transition_causes, evidence))
+            transitions = list(map(transition, [record.seconds for record in evidence],
+                                   self.transition_states, self.transition_causes, evidence))
+        # every field given, in order: no default factories run for the thousands of these
+        return checked_type(operation, steps, deviations, self.complete, self.refused,
+                            self.begins_before_log, before, self.after, transitions)
 
 
 @cache
-def _machine_types() -> tuple[type, type]:
-    """machine.StepSeen and machine.Transition (machine imports this module)."""
-    from analyzer.lifecycle.machine import StepSeen, Transition  # noqa: PLC0415
+def _machine_types() -> tuple[type, type, type]:
+    """machine.Checked, StepSeen and Transition (machine imports this module)."""
+    from analyzer.lifecycle.machine import Checked, StepSeen, Transition  # noqa: PLC0415
 
-    return StepSeen, Transition
+    return Checked, StepSeen, Transition
 
 
 class Verdicts:
