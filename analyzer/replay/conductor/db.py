@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from analyzer.replay.conductor.direct import DirectConnections, Prepared
+
 __all__ = ["Database", "ExpectedStateError"]
 
 _META = sa.MetaData()
@@ -99,7 +101,9 @@ IMAGES = sa.Table(
 _GET_LIVE = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"), INSTANCES.c.deleted.is_(False))
 _GET_ANY = INSTANCES.select().where(INSTANCES.c.uuid == sa.bindparam("uuid"))
 _GET_IMAGE = IMAGES.select().where(IMAGES.c.id == sa.bindparam("id"))
-_INSERT_ACTION = ACTIONS.insert()
+_ACTION_COLUMNS = ("instance_uuid", "action", "request_id", "user_id", "project_id", "start_time")
+_INSERT_ACTION = ACTIONS.insert().values({name: sa.bindparam(name) for name in _ACTION_COLUMNS}).returning(
+    ACTIONS.c.id)
 # The action of one request: events refer to it by id, found within the same statement.
 _ACTION_OF_REQUEST = sa.select(ACTIONS.c.id).where(
     ACTIONS.c.instance_uuid == sa.bindparam("match_uuid"),
@@ -145,8 +149,16 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         # SQLite takes one writer at a time; serialise here rather than retry "database is locked".
         self._write = threading.Lock() if url.startswith("sqlite") else _NoLock()
-        self._updates: dict[tuple, sa.Update] = {}
+        self._updates: dict[tuple, Prepared] = {}
         self._create_tables()
+        # what every operation runs, compiled once and run on DBAPI connections (see direct.py)
+        self.direct = DirectConnections(self.engine)
+        self._get_live = self.direct.prepare(_GET_LIVE)
+        self._get_any = self.direct.prepare(_GET_ANY)
+        self._insert_action = self.direct.prepare(_INSERT_ACTION)
+        self._start_event = self.direct.prepare(_START_EVENT)
+        self._finish_event = self.direct.prepare(_FINISH_EVENT)
+        self._finish_action = self.direct.prepare(_FINISH_ACTION)
 
     def _create_tables(self) -> None:
         """Create the missing tables; services starting together may race to create them."""
@@ -168,9 +180,8 @@ class Database:
         return row
 
     def get_instance(self, uuid: str, read_deleted: bool = False) -> dict | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(_GET_ANY if read_deleted else _GET_LIVE, {"uuid": uuid}).mappings().first()
-        return dict(row) if row else None
+        rows = self.direct.run((self._get_any if read_deleted else self._get_live, {"uuid": uuid}))
+        return rows[0] if rows else None
 
     def list_instances(self, host: str | None = None) -> list[dict]:
         """The instances not deleted, oldest first; only those of ``host`` when given."""
@@ -197,18 +208,19 @@ class Database:
         params = {f"new_{key}": value for key, value in values.items()}
         params["match_uuid"] = uuid
         params["new_updated_at"] = now()
-        with self._write, self.engine.begin() as conn:
-            row = conn.execute(statement, params).mappings().first()
-        if row is None:
+        with self._write:
+            rows = self.direct.run((statement, params))
+        if not rows:
             raise ExpectedStateError(uuid)
-        return dict(row)
+        return rows[0]
 
     def _update_statement(self, keys: tuple[str, ...], vm_states: tuple[str, ...] | None,
                           task_states: tuple[str | None, ...] | None, check_lock: bool):
         """The conditional UPDATE … RETURNING for one shape of update, built once per shape.
 
-        Building a SQLAlchemy statement costs more than running it on SQLite; a replay makes a
-        few dozen shapes, each run thousands of times.
+        Building and compiling a SQLAlchemy statement costs more than running it on SQLite; a
+        replay makes a few dozen shapes, each run thousands of times.  The expected states are
+        bound values of the statement itself.
         """
         shape = (keys, vm_states, task_states, check_lock)
         statement = self._updates.get(shape)
@@ -217,41 +229,41 @@ class Database:
         query = INSTANCES.update().where(INSTANCES.c.uuid == sa.bindparam("match_uuid"),
                                          INSTANCES.c.deleted.is_(False))
         if vm_states is not None:
-            query = query.where(INSTANCES.c.vm_state.in_(vm_states))
+            query = query.where(INSTANCES.c.vm_state.in_(_values("vm", vm_states)))
         if task_states is not None:
             named = [state for state in task_states if state is not None]
-            clause = INSTANCES.c.task_state.in_(named) if named else sa.false()
+            clause = INSTANCES.c.task_state.in_(_values("task", named)) if named else sa.false()
             if None in task_states:
                 clause = sa.or_(clause, INSTANCES.c.task_state.is_(None))
             query = query.where(clause)
         if check_lock:
             query = query.where(INSTANCES.c.locked.is_(False))
         columns = (*keys, "updated_at") if "updated_at" not in keys else keys
-        statement = query.values({key: sa.bindparam(f"new_{key}") for key in columns}).returning(
-            *INSTANCES.c)
+        statement = self.direct.prepare(query.values({key: sa.bindparam(f"new_{key}") for key in columns})
+                                        .returning(*INSTANCES.c))
         self._updates[shape] = statement
         return statement
 
     # -- instance actions ----------------------------------------------------------------------
     def start_action(self, uuid: str, action: str, context) -> int:
-        with self._write, self.engine.begin() as conn:
-            result = conn.execute(_INSERT_ACTION, {
+        with self._write:
+            rows = self.direct.run((self._insert_action, {
                 "instance_uuid": uuid, "action": action, "request_id": context.request_id,
-                "user_id": context.user_id, "project_id": context.project_id, "start_time": now()})
-            return result.inserted_primary_key[0]
+                "user_id": context.user_id, "project_id": context.project_id, "start_time": now()}))
+        return rows[0]["id"]
 
     def action_event(self, uuid: str, request_id: str, event: str, result: str | None = None,
                      finish: bool = False) -> None:
         """Start (or finish) ``event`` of the instance action of ``request_id``, if there is one."""
         action = {"match_uuid": uuid, "match_request": request_id, "event_name": event}
-        with self._write, self.engine.begin() as conn:
+        with self._write:
             if not finish:
-                conn.execute(_START_EVENT, {**action, "started": now()})
+                self.direct.run((self._start_event, {**action, "started": now()}))
                 return
-            finished = now()
-            conn.execute(_FINISH_EVENT, {**action, "new_finish_time": finished, "new_result": result})
-            conn.execute(_FINISH_ACTION, {**action, "new_finish_time": finished,
-                                          "new_message": None if result == "Success" else result})
+            finished = {**action, "new_finish_time": now()}
+            message = None if result == "Success" else result
+            self.direct.run((self._finish_event, {**finished, "new_result": result}),
+                            (self._finish_action, {**finished, "new_message": message}))
 
     def list_actions(self, uuid: str) -> list[dict]:
         with self.engine.connect() as conn:
@@ -316,7 +328,13 @@ class Database:
             return [dict(row) for row in rows]
 
     def dispose(self) -> None:
+        self.direct.close()
         self.engine.dispose()
+
+
+def _values(prefix: str, values) -> list[sa.BindParameter]:
+    """`values` as bound parameters of their own (an IN list fixed when the statement is built)."""
+    return [sa.bindparam(f"{prefix}_{number}", value, type_=sa.String) for number, value in enumerate(values)]
 
 
 def _sqlite_pragmas(connection, _record) -> None:
