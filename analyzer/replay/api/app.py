@@ -15,8 +15,9 @@ import secrets
 import time
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from oslo_context import context as oslo_context
 
 from analyzer.replay.api import views
@@ -49,6 +50,15 @@ _CONTROLLERS = {
     "rebuild": ("servers", "ServersController", "_action_rebuild"),
     "createImage": ("servers", "ServersController", "_action_create_image"),
 }
+
+
+class JSONResponse(Response):
+    """A JSON body as Starlette's JSONResponse writes it (compact, UTF-8), encoded by orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: object) -> bytes:
+        return orjson.dumps(content)
 
 
 def _json(body: object, status: int = 200) -> JSONResponse:
@@ -190,8 +200,19 @@ def create_app(nova) -> FastAPI:
         log.info(_WSGI, f"HTTP exception thrown: {error.message}", request.state.context)
         return error.response()
 
+    bases: dict[tuple[object, ...], str] = {}
+
     def base(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        """The URL the client reached the API at (links in responses start with it)."""
+        scope = request.scope
+        key = (scope.get("scheme"), tuple(scope.get("server") or ()), scope.get("root_path"),
+               request.headers.get("host"))
+        found = bases.get(key)
+        if found is None:
+            if len(bases) > 64:  # Host headers are the client's to choose: keep few
+                bases.clear()
+            found = bases[key] = str(request.base_url).rstrip("/")
+        return found
 
     def calling(request: Request, controller: str, method: str, module: str = "servers") -> None:
         log.debug(_WSGI, f"Calling method '<bound method {controller}.{method} of "

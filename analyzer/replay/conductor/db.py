@@ -123,6 +123,31 @@ _FINISH_ACTION = ACTIONS.update().where(
     finish_time=sa.bindparam("new_finish_time"), message=sa.bindparam("new_message"))
 
 
+_ADD_USAGE = COMPUTE_NODES.update().where(COMPUTE_NODES.c.host == sa.bindparam("match_host")).values(
+    memory_mb_used=COMPUTE_NODES.c.memory_mb_used + sa.bindparam("memory_mb", type_=sa.Integer),
+    vcpus_used=COMPUTE_NODES.c.vcpus_used + sa.bindparam("vcpus", type_=sa.Integer),
+    local_gb_used=COMPUTE_NODES.c.local_gb_used + sa.bindparam("local_gb", type_=sa.Integer))
+
+
+def _insert(table: sa.Table) -> sa.Insert:
+    """An INSERT of every column of `table`, each bound by its own name."""
+    return table.insert().values({column.name: sa.bindparam(column.name, type_=column.type)
+                                  for column in table.columns})
+
+
+def _complete(table: sa.Table, row: dict) -> dict:
+    """`row` with the columns it leaves out set as SQLAlchemy would: their default, else NULL."""
+    full = {}
+    for column in table.columns:
+        if column.name in row:
+            full[column.name] = row[column.name]
+        elif column.default is not None and column.default.is_scalar:
+            full[column.name] = column.default.arg
+        else:
+            full[column.name] = None
+    return full
+
+
 class ExpectedStateError(Exception):
     """An update's expected state did not hold (another request changed the instance first)."""
 
@@ -159,6 +184,11 @@ class Database:
         self._start_event = self.direct.prepare(_START_EVENT)
         self._finish_event = self.direct.prepare(_FINISH_EVENT)
         self._finish_action = self.direct.prepare(_FINISH_ACTION)
+        self._get_image = self.direct.prepare(_GET_IMAGE)
+        self._insert_instance = self.direct.prepare(_insert(INSTANCES))
+        self._insert_image = self.direct.prepare(_insert(IMAGES))
+        self._add_usage = self.direct.prepare(_ADD_USAGE)
+        self._image_updates: dict[tuple[str, ...], Prepared] = {}
 
     def _create_tables(self) -> None:
         """Create the missing tables; services starting together may race to create them."""
@@ -175,8 +205,8 @@ class Database:
     def create_instance(self, values: dict) -> dict:
         row = {"uuid": str(uuidlib.uuid4()), "created_at": now(), "updated_at": now(),
                "locked": False, "deleted": False, "power_state": 0, **values}
-        with self._write, self.engine.begin() as conn:
-            conn.execute(INSTANCES.insert(), row)
+        with self._write:
+            self.direct.run((self._insert_instance, _complete(INSTANCES, row)))
         return row
 
     def get_instance(self, uuid: str, read_deleted: bool = False) -> dict | None:
@@ -298,29 +328,33 @@ class Database:
             return [dict(row) for row in conn.execute(COMPUTE_NODES.select()).mappings()]
 
     def add_usage(self, host: str, memory_mb: int, vcpus: int, local_gb: int) -> None:
-        with self._write, self.engine.begin() as conn:
-            conn.execute(COMPUTE_NODES.update().where(COMPUTE_NODES.c.host == host).values(
-                memory_mb_used=COMPUTE_NODES.c.memory_mb_used + memory_mb,
-                vcpus_used=COMPUTE_NODES.c.vcpus_used + vcpus,
-                local_gb_used=COMPUTE_NODES.c.local_gb_used + local_gb))
+        with self._write:
+            self.direct.run((self._add_usage, {"match_host": host, "memory_mb": memory_mb, "vcpus": vcpus,
+                                               "local_gb": local_gb}))
 
     # -- images --------------------------------------------------------------------------------
     def create_image(self, values: dict) -> dict:
         row = {"id": str(uuidlib.uuid4()), "status": "queued", "disk_format": "qcow2",
                "container_format": "bare", "size": 0, "min_disk": 0, "min_ram": 0,
                "created_at": now(), "updated_at": now(), **values}
-        with self._write, self.engine.begin() as conn:
-            conn.execute(IMAGES.insert(), row)
+        with self._write:
+            self.direct.run((self._insert_image, _complete(IMAGES, row)))
         return row
 
     def update_image(self, image_id: str, values: dict) -> None:
-        with self._write, self.engine.begin() as conn:
-            conn.execute(IMAGES.update().where(IMAGES.c.id == image_id).values(updated_at=now(), **values))
+        keys = tuple(sorted({*values, "updated_at"}))
+        statement = self._image_updates.get(keys)
+        if statement is None:
+            statement = self._image_updates[keys] = self.direct.prepare(
+                IMAGES.update().where(IMAGES.c.id == sa.bindparam("match_id")).values(
+                    {key: sa.bindparam(f"new_{key}") for key in keys}))
+        params = {f"new_{key}": value for key, value in {"updated_at": now(), **values}.items()}
+        with self._write:
+            self.direct.run((statement, {**params, "match_id": image_id}))
 
     def get_image(self, image_id: str) -> dict | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(_GET_IMAGE, {"id": image_id}).mappings().first()
-        return dict(row) if row else None
+        rows = self.direct.run((self._get_image, {"id": image_id}))
+        return rows[0] if rows else None
 
     def list_images(self) -> list[dict]:
         with self.engine.connect() as conn:

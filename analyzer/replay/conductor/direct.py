@@ -25,8 +25,11 @@ class Prepared:
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
-        self._compiled = compiled
-        self._order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        # the values the statement holds itself (an IN list, a literal), by bind name
+        self._fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
+                       if not bind.required}
+        self._names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+        self._positional = bool(compiled.positional)
         self._binds = tuple((name, processor) for name, bind in compiled.binds.items()
                             if (processor := _typed(bind.type, dialect).bind_processor(dialect)))
         columns = list(getattr(statement, "exported_columns", ()))
@@ -36,10 +39,12 @@ class Prepared:
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The DBAPI parameters for `values` (plus the values the statement binds itself)."""
-        params = self._compiled.construct_params(values)
+        params = {**self._fixed, **values}
         for name, processor in self._binds:
             params[name] = processor(params[name])
-        return [params[name] for name in self._order] if self._order is not None else params
+        if self._positional:
+            return [params[name] for name in self._names]
+        return {name: params[name] for name in self._names}
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         """A fetched row as a dict of column keys, values typed as SQLAlchemy would."""
