@@ -137,6 +137,9 @@ def _insert(table: sa.Table) -> sa.Insert:
 
 def _complete(table: sa.Table, row: dict) -> dict:
     """`row` with the columns it leaves out set as SQLAlchemy would: their default, else NULL."""
+    unknown = set(row) - set(table.columns.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(sorted(unknown))}")
     full = {}
     for column in table.columns:
         if column.name in row:
