@@ -137,11 +137,15 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
             keep = _narrowed(keep, events, table.column("fields"), narrowed)
         chosen = table.select(list(_COLUMNS)).filter(keep)
         if chosen.num_rows:
-            chosen_parts.append(pa.table({name: _plain(chosen.column(name)) for name in _COLUMNS}))
+            chosen_parts.append(chosen)  # dictionary columns stay encoded: `_records` wants them so
     if not chosen_parts:
         return [], facts
     # one table for what was kept: the kernels of `_records` then run once, not once per block
-    kept = pa.concat_tables(chosen_parts, promote_options="permissive")
+    try:
+        kept = pa.concat_tables(chosen_parts, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column encoded in some blocks only
+        kept = pa.concat_tables([pa.table({name: _plain(part.column(name)) for name in _COLUMNS})
+                                 for part in chosen_parts], promote_options="permissive")
     _note_microversions(kept, facts)
     return _records(kept, hits, shaping), facts
 
