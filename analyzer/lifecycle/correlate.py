@@ -147,15 +147,20 @@ def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
     observations: dict[str, list[Record]] = defaultdict(list)
     for instance, records in loose.items():
         records.sort(key=_position)
-        ops = per_instance.get(instance, [])
+        ops = per_instance.get(instance)
+        if not ops:  # no operation to place them in: all observations
+            observations[instance].extend(records)
+            continue
+        begun = starts[instance]
         for record in records:
-            target = _open_operation(ops, starts.get(instance, []), record, index)
+            target = _open_operation(ops, begun, record, index)
             if target is None:
                 observations[instance].append(record)
                 continue
             target.attached.append(record)
-            target.last = max(target.last, record.t)
-            if target.ends_at is None and index.of(target.flow).is_end(record):
+            if record.t > target.last:
+                target.last = record.t
+            if target.ends_at is None and (target.steps or index.of(target.flow)).is_end(record):
                 target.ends_at = record.t
     for operation in operations:
         if operation.attached:
