@@ -20,7 +20,7 @@ from analyzer.fromlog.compare import Comparison, OperationDiff
 from analyzer.fromlog.text import listed as _listed
 from analyzer.fromlog.text import optional as _text_optional
 from analyzer.lifecycle.machine import Checked, StepSeen
-from analyzer.report._assets import CONTENT_SECURITY_POLICY, STYLE
+from analyzer.report import shell
 
 _EXTRA_STYLE = """
 tr.differs td:first-child { border-left: 3px solid #d62728; }
@@ -63,21 +63,9 @@ def page(comparison: Comparison) -> str:
                 f"replayed {len(comparison.operations)} operations in {comparison.seconds:.1f}s, log style "
                 f"{comparison.style}, timing {comparison.timing}, speed {comparison.plan.speed:g} · "
                 f"{len(comparison.differing)} differ · {len(comparison.not_replayed)} not replayed")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>novatrace replay comparison</title>
-<style>{STYLE}{_EXTRA_STYLE}</style>
-</head>
-<body>
-<header><h1>novatrace replay comparison</h1><p>{esc(subtitle)}</p></header>
-<nav><a href="#operations">operations</a><a href="#steps">step by step</a>
-<a href="#not-replayed">not replayed</a><a href="#instances">instances</a></nav>
-<main>
-<section id="operations"><h2>Operations</h2>
+    nav = """<a href="#operations">operations</a><a href="#steps">step by step</a>
+<a href="#not-replayed">not replayed</a><a href="#instances">instances</a>"""
+    body = f"""<section id="operations"><h2>Operations</h2>
 <p class="help">Steps: how many each side logged; missing: required steps only the original shows; extra:
 required steps only the replay shows (steps the original log could not show — its service or level is not in
 the input, or the operation began before the log — are not counted); optional: optional steps, or further
@@ -100,10 +88,8 @@ Optional steps are coloured too; the table above says which differences count.</
                                    for a, b in comparison.instances.items()])}
 {_setup(comparison)}
 </section>
-</main>
-</body>
-</html>
 """
+    return shell.document("novatrace replay comparison", subtitle, nav, body, style=_EXTRA_STYLE)
 
 
 def _esc(value: object) -> str:

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import orjson
 
-from analyzer.report import _assets
+from analyzer.report import _assets, shell
 from analyzer.report._text import esc
 from analyzer.report.scope import Scope
 
@@ -50,24 +50,12 @@ def page(scope: Scope, parts: Parts, template: dict[str, object], plotly_js: str
                 f"deviations · {summary.files:,} files, {summary.lines:,} lines{span} · release "
                 f"{scope.result.release}")
     notices = "".join(f'<p class="notice">{esc(text)}</p>' for text in parts.notices)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_assets.CONTENT_SECURITY_POLICY}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="novatrace {esc(_version())}">
-<title>novatrace report</title>
-<style>{_assets.STYLE}</style>
-<script>{plotly_js}</script>
-</head>
-<body>
-<header><h1>novatrace report</h1><p>{esc(subtitle)}</p></header>
-<nav><a href="#timeline">timeline</a><a href="#waterfall">waterfall</a><a href="#operations">operations</a>
-<a href="#plots">plots</a><a href="#deviations">deviations</a><a href="#instances">instances</a>
-<a href="#unknown">unrecognized</a><a href="#inputs">inputs</a></nav>
-<main>
-{notices}
+    nav = ('<a href="#timeline">timeline</a><a href="#waterfall">waterfall</a>'
+           '<a href="#operations">operations</a>\n'
+           '<a href="#plots">plots</a><a href="#deviations">deviations</a>'
+           '<a href="#instances">instances</a>\n'
+           '<a href="#unknown">unrecognized</a><a href="#inputs">inputs</a>')
+    body = f"""{notices}
 <section id="timeline"><h2>Timeline per instance</h2>
 {_controls(scope, parts)}
 <div id="nt-timeline" class="figure"></div>
@@ -101,12 +89,12 @@ took). Steps a deviation names are outlined in red.</p>
 <section id="inputs"><h2>Inputs</h2>
 {parts.inputs}
 </section>
-</main>
-<script type="application/json" id="nt-data">{_script_json(data)}</script>
-<script>{_assets.SCRIPT}</script>
-</body>
-</html>
 """
+    scripts = (f'<script type="application/json" id="nt-data">{_script_json(data)}</script>\n'
+               f"<script>{_assets.SCRIPT}</script>\n")
+    return shell.document("novatrace report", subtitle, nav, body,
+                          meta=f'<meta name="generator" content="novatrace {esc(_version())}">\n',
+                          head=f"<script>{plotly_js}</script>\n", scripts=scripts)
 
 
 def _controls(scope: Scope, parts: Parts) -> str:

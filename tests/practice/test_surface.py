@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import analyzer
@@ -10,15 +9,6 @@ from analyzer import practice
 
 ROOT = Path(analyzer.__file__).resolve().parent
 
-
-def _imports(path: Path) -> list[str]:
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.append(node.module)
-        elif isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-    return names
 
 
 def test_public_names_are_listed_and_exist():
@@ -28,14 +18,14 @@ def test_public_names_are_listed_and_exist():
         assert hasattr(practice, name), name
 
 
-def test_practice_never_imports_the_command_line():
+def test_practice_never_imports_the_command_line(imports_of):
     for path in (ROOT / "practice").rglob("*.py"):
-        for name in _imports(path):
+        for name in imports_of(path):
             assert not name.startswith(("typer", "rich", "analyzer.cli")), f"{path}: {name}"
 
 
-def test_only_the_command_line_imports_practice():
+def test_only_the_command_line_imports_practice(imports_of):
     for path in ROOT.rglob("*.py"):
         if path.parent.name == "practice" or path.name in ("cli.py", "cli_practice.py"):
             continue
-        assert not any(name.startswith("analyzer.practice") for name in _imports(path)), path
+        assert not any(name.startswith("analyzer.practice") for name in imports_of(path)), path

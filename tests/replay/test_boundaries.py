@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import analyzer.replay
@@ -10,19 +9,11 @@ import analyzer.replay
 PACKAGE = Path(analyzer.replay.__file__).resolve().parent
 
 
-def test_replay_imports_only_vocab_and_itself():
+def test_replay_imports_only_vocab_and_itself(imports_of):
     for path in PACKAGE.rglob("*.py"):
-        tree = ast.parse(path.read_text(), str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            for name in names:
-                if name.startswith("analyzer"):
-                    assert name.startswith(("analyzer.replay", "analyzer.vocab")), f"{path}: {name}"
+        for name in imports_of(path):
+            if name.startswith("analyzer"):
+                assert name.startswith(("analyzer.replay", "analyzer.vocab")), f"{path}: {name}"
 
 
 def test_public_names_are_listed():

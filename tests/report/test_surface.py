@@ -3,7 +3,6 @@ one-way door (vocab <- parse <- lifecycle <- report: nothing to its left imports
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import analyzer
@@ -12,27 +11,18 @@ import analyzer.report
 PACKAGE = Path(analyzer.__file__).resolve().parent
 
 
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
-
-def test_nothing_left_of_report_imports_it() -> None:
+def test_nothing_left_of_report_imports_it(imports_of) -> None:
     for layer in ("vocab", "parse", "lifecycle"):
         for module in (PACKAGE / layer).rglob("*.py"):
-            offending = {name for name in _imports(module) if name.startswith("analyzer.report")}
+            offending = {name for name in imports_of(module) if name.startswith("analyzer.report")}
             assert not offending, f"{module.relative_to(PACKAGE)} imports {offending}"
 
 
-def test_report_imports_only_what_stands_to_its_left() -> None:
+def test_report_imports_only_what_stands_to_its_left(imports_of) -> None:
     allowed = ("analyzer.report", "analyzer.lifecycle", "analyzer.parse", "analyzer.vocab", "analyzer.errors")
     for module in (PACKAGE / "report").rglob("*.py"):
-        ours = {name for name in _imports(module) if name.startswith("analyzer")}
+        ours = {name for name in imports_of(module) if name.startswith("analyzer")}
         assert all(name.startswith(allowed) for name in ours), f"{module.name} imports {ours}"
 
 
