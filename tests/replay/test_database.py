@@ -85,10 +85,18 @@ def test_a_failing_statement_is_rolled_back_and_its_connection_reused(database):
         uuid=sa.bindparam("uuid"), display_name=sa.bindparam("name")))
     update = database.direct.prepare(INSTANCES.update().where(INSTANCES.c.uuid == sa.bindparam("match"))
                                      .values(display_name=sa.bindparam("name")))
-    with pytest.raises(database.engine.dialect.dbapi.IntegrityError):
+    with pytest.raises(sa.exc.IntegrityError):  # as SQLAlchemy raises it: callers catch that
         # the rename runs first, then the insert of an existing uuid fails: neither stays
         database.direct.run((update, {"match": row["uuid"], "name": "renamed"}),
                             (insert, {"uuid": row["uuid"], "name": "twin"}))
     assert database.get_instance(row["uuid"])["display_name"] == "vm1"
     database.direct.run((update, {"match": row["uuid"], "name": "renamed"}))
     assert database.get_instance(row["uuid"])["display_name"] == "renamed"
+
+
+def test_a_second_insert_of_the_same_image_raises_what_the_api_service_suppresses(database):
+    # two nova-api processes starting together both create the default image; one insert wins
+    database.create_image({"id": "cirros", "name": "cirros", "status": "active"})
+    with pytest.raises(sa.exc.IntegrityError):
+        database.create_image({"id": "cirros", "name": "cirros", "status": "active"})
+    assert database.get_image("cirros")["name"] == "cirros"

@@ -65,13 +65,15 @@ class DirectConnections:
 
     Each `run` takes a free connection (or opens one through the engine, so its connect
     events, such as SQLite's pragmas, apply), runs its statements as one transaction and
-    puts the connection back.
+    puts the connection back.  A database error is raised as SQLAlchemy raises it
+    (``sqlalchemy.exc.IntegrityError`` …, the driver's error as ``.orig``).
     """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._free: list[Any] = []  # list.pop and append are atomic: no lock needed
+        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
 
     def prepare(self, statement: sa.Executable) -> Prepared:
         return Prepared(statement, self.dialect)
@@ -83,22 +85,26 @@ class DirectConnections:
         except IndexError:
             connection = self._open()
         rows: list[dict[str, Any]] = []
+        sql, params = "", None
         try:
             cursor = connection.cursor()
             try:
                 for prepared, values in steps:
-                    cursor.execute(prepared.sql, prepared.parameters(values))
+                    sql, params = prepared.sql, prepared.parameters(values)
+                    cursor.execute(sql, params)
                     rows = [prepared.row(raw) for raw in cursor.fetchall()] if prepared.names else []
             finally:
                 cursor.close()
             connection.commit()
-        except BaseException:
+        except BaseException as error:
             try:
                 connection.rollback()
             except Exception:  # a broken connection is dropped, not reused
                 connection.close()
             else:
                 self._free.append(connection)
+            if isinstance(error, self._dbapi_error):  # raised as SQLAlchemy raises it, for the callers
+                raise sa.exc.DBAPIError.instance(sql, params, error, self._dbapi_error) from error
             raise
         self._free.append(connection)
         return rows
