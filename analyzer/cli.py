@@ -359,6 +359,23 @@ def _replay_errors() -> tuple[type[Exception], ...]:
     return (ScenarioError, ValueError, DriverError)
 
 
+def _start_failure(error: Exception) -> InputError | None:
+    """What keeps mini-Nova from starting (a bad --db, --transport, driver), as one line; None
+    for anything else."""
+    import oslo_messaging  # noqa: PLC0415
+    import sqlalchemy  # noqa: PLC0415
+
+    if isinstance(error, (oslo_messaging.InvalidTransportURL, oslo_messaging.DriverLoadFailure)):
+        return InputError(f"--transport: {error}")
+    if isinstance(error, sqlalchemy.exc.ArgumentError):  # an unknown database kind or a malformed URL
+        return InputError(f"--db: {error}")
+    if isinstance(error, sqlalchemy.exc.OperationalError):  # the database does not answer
+        return InputError(f"--db: {str(error.orig).strip().splitlines()[0]}")
+    if isinstance(error, _replay_errors()):
+        return InputError(str(error))
+    return None
+
+
 @app.command()
 def serve(
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT the API binds to.")] = "127.0.0.1:8774",
@@ -417,8 +434,11 @@ def serve(
         nova = MiniNova(log_dir=log_dir, state_dir=state_dir, db_url=db, transport_url=transport,
                         style=log_style, computes=computes, driver=driver, timing=timing, token=token,
                         libvirt_uri=libvirt_uri)
-    except _replay_errors() as error:
-        _fail(InputError(str(error)))
+    except Exception as error:
+        failure = _start_failure(error)
+        if failure is None:
+            raise
+        _fail(failure)
     typer.echo(f"mini-Nova on http://{host}:{port}/v2.1 ({computes} compute host(s), driver {driver}, "
                f"logs in {log_dir}/); Ctrl-C stops it", err=True)
     with nova:
@@ -431,21 +451,17 @@ def _serve_role(role: str, compute_host: str | None, listen_host: str, port: int
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import oslo_messaging  # noqa: PLC0415
-        import sqlalchemy  # noqa: PLC0415
 
         from analyzer.replay.roles import run_role  # noqa: PLC0415
     typer.echo(f"mini-Nova {role}{f' on {compute_host}' if compute_host else ''}: logs in "
                f"{settings['log_dir']}/; Ctrl-C stops it", err=True)
     try:
         run_role(role, host=compute_host, listen=(listen_host, port), **settings)
-    except (*_replay_errors(), oslo_messaging.InvalidTransportURL, oslo_messaging.DriverLoadFailure) as error:
-        _fail(InputError(f"--transport: {error}" if isinstance(error, oslo_messaging.MessagingException)
-                         else str(error)))
-    except sqlalchemy.exc.ArgumentError as error:
-        _fail(InputError(f"--db: {error}"))
-    except sqlalchemy.exc.OperationalError as error:  # the database does not answer
-        _fail(InputError(f"--db: {str(error.orig).strip().splitlines()[0]}"))
+    except Exception as error:
+        failure = _start_failure(error)
+        if failure is None:
+            raise
+        _fail(failure)
 
 
 @app.command()

@@ -92,3 +92,16 @@ def test_cli_serve_rejects_a_bad_listen_address(novatrace):
     result = novatrace("serve", "--listen", "nowhere")
     assert result.exit_code == 2
     assert "--listen takes HOST:PORT" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--db", "bogus://nowhere", "--db: Can't load plugin"),
+    ("--db", "sqlite:////no/such/directory/nova.sqlite", "--db: unable to open database file"),
+    ("--transport", "bogus://nowhere", "--transport: Failed to load transport driver"),
+])
+def test_cli_serve_refuses_a_database_or_transport_it_cannot_use(novatrace, tmp_path, option, value, said):
+    result = novatrace("serve", option, value, "--log-dir", tmp_path / "logs",
+                       "--state-dir", tmp_path / "state")
+    assert result.exit_code == 2
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
