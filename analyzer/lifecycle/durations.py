@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 
 from analyzer.lifecycle import deviations as dv
-from analyzer.lifecycle.machine import OK, Checked, StepSeen
+from analyzer.lifecycle.machine import OK, Checked
+from analyzer.lifecycle.records import Record
+from analyzer.lifecycle.verdicts import Verdict
 
 STAT_NAMES = ("count", "ok", "min", "median", "p90", "p95", "max")
 
@@ -35,7 +38,9 @@ class StepSamples:
     """One step's durations within an operation type."""
 
     durations: list[float] = field(default_factory=list)  # every one, for the statistics
-    peers: list[tuple[Checked, StepSeen]] = field(default_factory=list)  # those judged for `slow`
+    # those judged for `slow`: the operation, the position of the step among its steps, the duration
+    peers: list[Checked] = field(default_factory=list)
+    peer_positions: list[int] = field(default_factory=list)
     peer_durations: list[float] = field(default_factory=list)
 
 
@@ -45,12 +50,17 @@ class Samples:
 
     items: list[Checked] = field(default_factory=list)
     timed: list[tuple[Checked, float]] = field(default_factory=list)  # complete operations
-    steps: dict[str, StepSamples] = field(default_factory=dict)  # by step name
+    steps: dict[str, StepSamples] = field(default_factory=dict)  # by step name, in order first seen
 
 
 def samples(checked: list[Checked]) -> dict[str, Samples]:
-    """Per operation type (flow name), its operations and the durations of them and their steps."""
+    """Per operation type (flow name), its operations and the durations of them and their steps.
+
+    Operations that took the same verdict (verdicts.Verdict) have the same steps: their
+    step durations are worked out together, from a table of their steps' times.
+    """
     by_type: dict[str, Samples] = {}
+    alike: dict[int, tuple[Samples, Verdict, list[Checked]]] = {}  # by id of the verdict
     for item in checked:
         found = by_type.get(item.flow.name)
         if found is None:
@@ -60,7 +70,17 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
         if duration is not None:
             found.timed.append((item, duration))
         steps = found.steps
-        for seen in item.steps:
+        verdict = item.verdict
+        if verdict is not None:
+            group = alike.get(id(verdict))
+            if group is None:
+                group = alike[id(verdict)] = (found, verdict, [])
+                for step in verdict.steps[1:]:  # every step after the first has a duration
+                    if step.name not in steps:
+                        steps[step.name] = StepSamples()
+            group[2].append(item)
+            continue
+        for position, seen in enumerate(item.steps):
             took = seen.duration
             if took is None:
                 continue
@@ -70,9 +90,32 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
                 known = steps[step.name] = StepSamples()
             known.durations.append(took)
             if not step.repeat:  # a polling step has no peers to be slow against
-                known.peers.append((item, seen))
+                known.peers.append(item)
+                known.peer_positions.append(position)
                 known.peer_durations.append(took)
+    for found, verdict, items in alike.values():
+        _add_alike(found, verdict, items)
     return by_type
+
+
+def _add_alike(found: Samples, verdict: Verdict, items: list[Checked]) -> None:
+    """The step durations of `items`, which all took `verdict`."""
+    count = len(verdict.step_lines)
+    if count < 2:
+        return
+    lines = itemgetter(*verdict.step_lines)
+    times = np.array([[record.t for record in lines(item.operation.records)] for item in items])
+    with np.errstate(invalid="ignore"):  # lines without a time (-inf) give nan, as in StepSeen
+        took = times[:, 1:] - times[:, :-1]  # this line's time less the one before it
+    for position in range(1, count):
+        step = verdict.steps[position]
+        known = found.steps[step.name]
+        column = took[:, position - 1].tolist()
+        known.durations += column
+        if not step.repeat:
+            known.peers += items
+            known.peer_positions += [position] * len(items)
+            known.peer_durations += column
 
 
 def table(checked: list[Checked], by_type: dict[str, Samples] | None = None) -> dict[str, dict[str, object]]:
@@ -114,14 +157,15 @@ def slow(checked: list[Checked], threshold: float | None,
         for name, step in found.steps.items():
             if not step.peers:
                 continue
-            for peers in _split(list(zip(step.peers, step.peer_durations, strict=True)), folder,
-                                lambda pair: pair[0][0]):
-                values = [duration for _, duration in peers]
+            triples = list(zip(step.peers, step.peer_positions, step.peer_durations, strict=True))
+            for peers in _split(triples, folder, itemgetter(0)):
+                values = [duration for _, _, duration in peers]
                 for position, middle in enumerate(dv.outliers(values)):
                     duration = values[position]
                     if middle is not None or (threshold is not None and duration > threshold):
-                        item, seen = peers[position][0]
-                        _judge(item, name, duration, middle, len(values) - 1, threshold, seen)
+                        item, step_position, _ = peers[position]
+                        _judge(item, name, duration, middle, len(values) - 1, threshold,
+                               item.step_record(step_position))
 
 
 class _Folders:
@@ -162,10 +206,10 @@ def _split(pairs: list, folder, item_of) -> list[list]:
 
 
 def _judge(item: Checked, step: str | None, duration: float, middle: float | None, peers: int,
-           threshold: float | None, seen: StepSeen | None) -> None:
+           threshold: float | None, record: Record | None) -> None:
     what = f"step '{step}'" if step else item.flow.name
-    evidence = [seen.record] if seen is not None else (
-        [item.steps[0].record, item.steps[-1].record] if item.steps else [])
+    evidence = [record] if record is not None else (
+        [item.step_record(0), item.step_record(-1)] if item.step_count else [])
     if threshold is not None and duration > threshold:
         item.deviations.append(dv.Deviation(
             dv.SLOW, f"{what} took {duration:.2f}s, over --slow {threshold:g}s", evidence, step))

@@ -23,7 +23,7 @@ from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
 from analyzer.lifecycle.matching import FlowIndex
 from analyzer.lifecycle.records import InputFacts, Record
-from analyzer.lifecycle.verdicts import Shape, Verdicts
+from analyzer.lifecycle.verdicts import Shape, Verdict, Verdicts
 from analyzer.vocab.events import TRACEBACK
 from analyzer.vocab.flows import Flow, StateChange, Step
 from analyzer.vocab.states import LIFECYCLE_POWER, NO_TASK, InstanceState, power_name
@@ -43,19 +43,56 @@ class StepSeen:
     duration: float | None  # seconds since the step before it (None for the first)
 
 
-@dataclass(slots=True)
 class Checked:
-    """The verdict on one operation."""
+    """The verdict on one operation.
 
-    operation: Operation
-    steps: list[StepSeen] = field(default_factory=list)
-    deviations: list[dv.Deviation] = field(default_factory=list)
-    complete: bool = False
-    refused: bool = False
-    begins_before_log: bool = False  # its first steps would predate the log
-    before: InstanceState = field(default_factory=InstanceState)
-    after: InstanceState = field(default_factory=InstanceState)
-    transitions: list[Transition] = field(default_factory=list)
+    An operation of a shape checked before takes that operation's `Verdict`; its steps
+    are then made from the verdict when first asked for (most of a large log's
+    operations are only counted and timed, never shown step by step).
+    """
+
+    __slots__ = ("operation", "_steps", "deviations", "complete", "refused", "begins_before_log",
+                 "before", "after", "transitions", "verdict")
+
+    def __init__(self, operation: Operation, steps: list[StepSeen] | None = None,
+                 deviations: list[dv.Deviation] | None = None, complete: bool = False,
+                 refused: bool = False, begins_before_log: bool = False,
+                 before: InstanceState | None = None, after: InstanceState | None = None,
+                 transitions: list[Transition] | None = None, verdict: Verdict | None = None) -> None:
+        self.operation = operation
+        self._steps = steps if steps is not None or verdict is not None else []
+        self.deviations = deviations if deviations is not None else []
+        self.complete = complete
+        self.refused = refused
+        self.begins_before_log = begins_before_log  # its first steps would predate the log
+        self.before = before if before is not None else InstanceState()
+        self.after = after if after is not None else InstanceState()
+        self.transitions = transitions if transitions is not None else []
+        self.verdict = verdict  # the verdict it took from an operation of the same shape
+
+    @property
+    def steps(self) -> list[StepSeen]:
+        steps = self._steps
+        if steps is None:
+            assert self.verdict is not None
+            steps = self._steps = self.verdict.steps_of(self.operation)
+        return steps
+
+    @steps.setter
+    def steps(self, steps: list[StepSeen]) -> None:
+        self._steps = steps
+
+    def step_record(self, position: int) -> Record:
+        """The line of its step at `position` (negative counts from the end), steps unmade."""
+        if self._steps is None and self.verdict is not None:
+            return self.operation.records[self.verdict.step_lines[position]]
+        return self.steps[position].record
+
+    @property
+    def step_count(self) -> int:
+        if self._steps is None and self.verdict is not None:
+            return len(self.verdict.step_lines)
+        return len(self.steps)
 
     @property
     def flow(self) -> Flow:
@@ -67,7 +104,7 @@ class Checked:
 
     @property
     def end(self) -> float | None:
-        return self.steps[-1].record.seconds if self.complete and self.steps else None
+        return self.step_record(-1).seconds if self.complete and self.step_count else None
 
     @property
     def duration(self) -> float | None:
@@ -76,6 +113,10 @@ class Checked:
 
     @property
     def status(self) -> str:
+        if not self.deviations:  # the common case, without the set of kinds
+            if self.refused or self.after.vm == "error":
+                return FAILED
+            return OK if self.complete else INCOMPLETE
         kinds = {d.kind for d in self.deviations}
         if self.refused or (dv.ERROR in kinds and not self.complete) or self.after.vm == "error":
             return FAILED
@@ -176,8 +217,9 @@ class Checker:
             story.checked.append(checked)
             if checked.flow.ended_by_next and not checked.complete and not checked.refused:
                 waiting = checked
-            if checked.steps and not checked.refused:  # its first state change shows from its start
-                state = _apply(observe(state, checked.steps[0].record), checked.steps[0].step.sets)
+            if checked.step_count and not checked.refused:  # its first state change shows from its start
+                first = checked.verdict.steps[0] if checked.verdict else checked.steps[0].step
+                state = _apply(observe(state, checked.step_record(0)), first.sets)
                 changed_at = item.start
             heapq.heappush(pending, (item.last, item.records[-1].order, len(story.checked), checked))
         story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))

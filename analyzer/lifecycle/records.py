@@ -146,6 +146,9 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column encoded in some blocks only
         kept = pa.concat_tables([pa.table({name: _plain(part.column(name)) for name in _COLUMNS})
                                  for part in chosen_parts], promote_options="permissive")
+    # one chunk per column: a kernel on a column of many chunks (`take` above all) first
+    # concatenates them, once per call
+    kept = kept.combine_chunks()
     _note_microversions(kept, facts)
     return _records(kept, hits, shaping), facts
 

@@ -28,7 +28,7 @@ from analyzer.vocab.states import InstanceState
 
 if TYPE_CHECKING:  # machine imports this module
     from analyzer.lifecycle.correlate import Operation
-    from analyzer.lifecycle.machine import Checked
+    from analyzer.lifecycle.machine import Checked, StepSeen
 
 Shape = tuple[object, ...]
 
@@ -108,13 +108,12 @@ class Verdict:
             return None
 
     def checked(self, operation: Operation, before: InstanceState) -> Checked:
-        """`operation` (of the same shape as the one this verdict was found on), checked."""
-        checked_type, step_seen, transition = _machine_types()
+        """`operation` (of the same shape as the one this verdict was found on), checked.
+
+        Its steps are left to `steps_of`, made when someone asks for them.
+        """
+        checked_type, _, transition = _machine_types()
         records = operation.records
-        lines = [records[line] for line in self.step_lines]
-        times = [record.t for record in lines]
-        durations = [None, *map(sub, times[1:], times[:-1])] if times else []
-        steps = list(map(step_seen, self.steps, lines, durations))
         deviations = [dv.Deviation(kind, detail, [records[p] for p in where], step)
                       for kind, detail, where, step in self.deviations] if self.deviations else []
         transitions = []
@@ -122,9 +121,18 @@ class Verdict:
             evidence = [records[line] for line in self.transition_lines]
             transitions = list(map(transition, [record.seconds for record in evidence],
                                    self.transition_states, self.transition_causes, evidence))
-        # every field given, in order: no default factories run for the thousands of these
-        return checked_type(operation, steps, deviations, self.complete, self.refused,
-                            self.begins_before_log, before, self.after, transitions)
+        # every field given, in order: no defaults worked out for the thousands of these
+        return checked_type(operation, None, deviations, self.complete, self.refused,
+                            self.begins_before_log, before, self.after, transitions, self)
+
+    def steps_of(self, operation: Operation) -> list[StepSeen]:
+        """The steps of `operation`, one of this verdict's shape, with their durations."""
+        _, step_seen, _ = _machine_types()
+        records = operation.records
+        lines = [records[line] for line in self.step_lines]
+        times = [record.t for record in lines]
+        durations = [None, *map(sub, times[1:], times[:-1])] if times else []
+        return list(map(step_seen, self.steps, lines, durations))
 
 
 @cache
