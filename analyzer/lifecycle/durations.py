@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -15,6 +16,8 @@ from analyzer.lifecycle.records import Record
 from analyzer.lifecycle.verdicts import Verdict
 
 STAT_NAMES = ("count", "ok", "min", "median", "p90", "p95", "max")
+_RECORDS = attrgetter("operation.records")
+_TIME = attrgetter("t")
 
 
 def stats(values: list[float], ok: int | None = None) -> dict[str, float | int | None]:
@@ -103,8 +106,9 @@ def _add_alike(found: Samples, verdict: Verdict, items: list[Checked]) -> None:
     count = len(verdict.step_lines)
     if count < 2:
         return
-    lines = itemgetter(*verdict.step_lines)
-    times = np.array([[record.t for record in lines(item.operation.records)] for item in items])
+    lines = map(itemgetter(*verdict.step_lines), map(_RECORDS, items))  # each item's step lines
+    times = np.fromiter(map(_TIME, chain.from_iterable(lines)), dtype=float, count=len(items) * count)
+    times = times.reshape(len(items), count)
     with np.errstate(invalid="ignore"):  # lines without a time (-inf) give nan, as in StepSeen
         took = times[:, 1:] - times[:, :-1]  # this line's time less the one before it
     for position in range(1, count):
