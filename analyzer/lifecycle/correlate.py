@@ -85,12 +85,22 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
 
     operations: list[Operation] = []
     openers = index.openers
+    chosen: dict[tuple[tuple[object, ...], tuple[str, ...]], Flow | None] = {}
     for (instance, request_id), members in groups.items():
         if len(members) == 1 and members[0].event not in openers:  # a periodic task's line, mostly
             if members[0].event not in USER_REQUEST_EVENTS:
                 loose[instance].append(members[0])
             continue
-        flow = choose_flow(members, index)
+        # the flow depends on the lines' shapes (event, matchers met) and services only
+        shapes = tuple(map(_SHAPE, members))
+        if None in shapes:
+            flow = choose_flow(members, index)
+        else:
+            key = (shapes, tuple(map(_SERVICE, members)))
+            if key in chosen:
+                flow = chosen[key]
+            else:
+                flow = chosen[key] = choose_flow(members, index)
         if flow is None:
             if not any(r.event in USER_REQUEST_EVENTS for r in members):
                 # a background context (lifecycle event handler, periodic task): its lines
@@ -226,3 +236,5 @@ def _start(operation: Operation) -> float:
 
 
 _position = attrgetter("order")  # a record's place in time (records.Record.order)
+_SHAPE = attrgetter("shape")
+_SERVICE = attrgetter("service")

@@ -65,12 +65,18 @@ class InstanceState:
         if (vm is None or vm == self.vm) and (task is None or task == self.task) and (
                 power is None or power == self.power):
             return self
-        return InstanceState(vm if vm is not None else self.vm,
-                             task if task is not None else self.task,
-                             power if power is not None else self.power)
+        parts = (vm if vm is not None else self.vm, task if task is not None else self.task,
+                 power if power is not None else self.power)
+        known = _MADE.get(parts)
+        if known is None:  # states are values: each one made once (a log moves through a few dozen)
+            known = _MADE[parts] = InstanceState(*parts)
+        return known
 
     def as_dict(self) -> dict[str, str | None]:
         return {"vm_state": self.vm, "task_state": self.task, "power_state": self.power}
 
     def __str__(self) -> str:
         return f"({self.vm or '?'}, {self.task or '?'}, {self.power or '?'})"
+
+
+_MADE: dict[tuple[str | None, str | None, str | None], InstanceState] = {}
