@@ -85,33 +85,34 @@ def correlate(records: list[Record], index: FlowIndex) -> Correlation:
 
     operations: list[Operation] = []
     openers = index.openers
-    chosen: dict[tuple[tuple[object, ...], tuple[str, ...]], Flow | None] = {}
+    # a request's flow, and which of its lines ends it, depend on the lines' shapes (event,
+    # matchers met) and services only: worked out once per distinct group
+    chosen: dict[tuple[tuple[object, ...], tuple[str, ...]], tuple[Flow | None, int | None]] = {}
     for (instance, request_id), members in groups.items():
         if len(members) == 1 and members[0].event not in openers:  # a periodic task's line, mostly
             if members[0].event not in USER_REQUEST_EVENTS:
                 loose[instance].append(members[0])
             continue
-        # the flow depends on the lines' shapes (event, matchers met) and services only
+        members.sort(key=_position)
         shapes = tuple(map(_SHAPE, members))
         if None in shapes:
-            flow = choose_flow(members, index)
+            flow, end = _flow_and_end(members, index)
         else:
             key = (shapes, tuple(map(_SERVICE, members)))
-            if key in chosen:
-                flow = chosen[key]
-            else:
-                flow = chosen[key] = choose_flow(members, index)
+            found = chosen.get(key)
+            if found is None:
+                found = chosen[key] = _flow_and_end(members, index)
+            flow, end = found
         if flow is None:
             if not any(r.event in USER_REQUEST_EVENTS for r in members):
                 # a background context (lifecycle event handler, periodic task): its lines
                 # are placed by time; a user's request that opens no flow is left out
                 loose[instance].extend(r for r in members if r.instance)
             continue
-        members.sort(key=_position)
-        operations.append(Operation(flow, instance, request_id, members, steps=index.of(flow)))
+        operation = Operation(flow, instance, request_id, members, steps=index.of(flow))
+        operation.ends_at = members[end].t if end is not None else None
+        operations.append(operation)
 
-    for operation in operations:
-        operation.ends_at = _first_end(operation, index)
     observations = _place_loose(operations, loose, index)
     return Correlation(operations, observations)
 
@@ -222,13 +223,18 @@ def _task_owner(ops: list[Operation], starts: list[float], record: Record, momen
     return None
 
 
-def _first_end(operation: Operation, index: FlowIndex) -> float | None:
-    steps = index.of(operation.flow)
+def _flow_and_end(members: list[Record], index: FlowIndex) -> tuple[Flow | None, int | None]:
+    """The flow a request's lines (in time order) follow, and the position of the first
+    of them that is an `end` step of it."""
+    flow = choose_flow(members, index)
+    if flow is None:
+        return None, None
+    steps = index.of(flow)
     ends = steps.end_events
-    for record in operation.records:
+    for position, record in enumerate(members):
         if record.event in ends and steps.is_end(record):
-            return record.t
-    return None
+            return flow, position
+    return flow, None
 
 
 def _start(operation: Operation) -> float:
