@@ -1,6 +1,6 @@
 """Rebuild each instance's lifecycle and check its operations against the flow specs.
 
-    parse stream -> records.collect (steps, observations, problems)
+    parse stream -> records.select, records_of (steps, observations, problems)
                  -> correlate (operations per instance, by request id, then time)
                  -> machine.Checker (steps, deviations, states)
                  -> durations (stats, slow)
@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from analyzer.errors import InputError
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle import durations
 from analyzer.lifecycle.correlate import correlate
 from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory
 from analyzer.lifecycle.matching import FlowIndex, hits_for, narrowing, step_events
-from analyzer.lifecycle.records import InputFacts, collect
+from analyzer.lifecycle.records import InputFacts, records_of, select
 from analyzer.lifecycle.verdicts import LINE_SHAPES
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
@@ -138,26 +140,27 @@ def check(
     if slow is not None and slow <= 0:
         raise InputError(f"--slow must be a positive number of seconds, not {slow:g}")
     flows = flows_from(flows_dir)
+    summary = ParseSummary()
+    stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
+                          progress=progress, summary=summary)
+    # the parse runs here, the cycle collector left on: the parse makes short-lived
+    # cycles, and memory it frees is memory it reuses while still in the caches
+    kept, facts = select(stream, step_events(flows), narrowing(flows))
     # The engine makes a few hundred thousand small objects that form no cycles; the
     # cycle collector would walk them all again and again while they are being made.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check(paths, flows, release=release, slow=slow, format=format, tz=tz, host=host,
-                      jobs=jobs, instances=instances, progress=progress)
+        return _check(kept, facts, summary, flows, release=release, slow=slow, instances=instances)
     finally:
         if collecting:
             gc.enable()
 
 
-def _check(paths: list[str | Path], flows: list[Flow], *, release: str, slow: float | None,
-           format: str, tz: str | None, host: str | None, jobs: int, instances: list[str] | None,
-           progress: Callable[[Progress], None] | None) -> CheckResult:
-    summary = ParseSummary()
-    stream = parse_stream(list(paths), format=format, tz=tz, host=host, jobs=jobs,
-                          progress=progress, summary=summary)
+def _check(kept: pa.Table | None, facts: InputFacts, summary: ParseSummary, flows: list[Flow], *,
+           release: str, slow: float | None, instances: list[str] | None) -> CheckResult:
     hits = hits_for(flows)
-    records, facts = collect(stream, step_events(flows), narrowing(flows), hits, LINE_SHAPES)
+    records = records_of(kept, hits, LINE_SHAPES)
     # a `[None req-…` context is today's layout even where no caller sent a global request id
     facts.current_sources |= summary.global_id_sources
     if instances:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
+from typing import Any
 
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle.correlate import Operation
@@ -175,7 +176,7 @@ class Checker:
         story = InstanceStory(instance)
         state = InstanceState()
         # (time, rank, order, item): rank 0 = an operation's end, 1 = observation, 2 = start
-        items: list[tuple[float, int, int, object]] = []
+        items: list[tuple[float, int, int, Any]] = []
         for operation in operations:
             items.append((operation.start, 2, operation.records[0].order, operation))
         for record in observations:
@@ -194,9 +195,9 @@ class Checker:
                 changed_at = moment
                 host = _host_after(checked, host)
                 continue
-            _, _, _, item = items[position]
+            _, rank, _, item = items[position]
             position += 1
-            if isinstance(item, Record):
+            if rank == 1:  # an observation (a Record); else an Operation
                 if not _applies(state, item, host):
                     continue
                 changed = observe(state, item)
@@ -206,7 +207,6 @@ class Checker:
                     story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
                                                          item))
                 continue
-            assert isinstance(item, Operation)
             if waiting is not None and _accepted(item):
                 state = self._ended_by_next(waiting, story, pending, state)
                 changed_at = item.start
@@ -395,7 +395,7 @@ class Checker:
     def _near_log_start(self, record: Record) -> bool:
         """Whether `record` comes so soon after its file starts that earlier steps may predate it."""
         start = self.facts.starts.get(record.source)
-        return start is not None and record.seconds is not None and record.seconds - start <= LOG_START_GRACE
+        return start is not None and record.t != _NO_TIME and record.t - start <= LOG_START_GRACE
 
     def _problems(self, checked: Checked) -> None:
         for record in checked.operation.records:
@@ -493,6 +493,7 @@ def change_of(record: Record) -> tuple[str | None, str | None, str | None] | Non
 
 
 _UNKNOWN = object()
+_NO_TIME = float("-inf")  # a record without a time (records.Record.t)
 
 
 def _as_of(state: InstanceState, changed_at: float, pending: list[tuple[float, int, int, Checked]],

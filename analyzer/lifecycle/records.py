@@ -53,10 +53,10 @@ class Record:
     event: str
     fields_json: str | None
     message: str
-    _fields: dict[str, object] | None = None
     hits: frozenset[int] | None = None  # ids of the matchers it satisfies (matching.FlowIndex)
     is_problem: bool = False  # an ERROR or CRITICAL line, or a traceback
     shape: int | None = None  # what its operation's verdict depends on (verdicts.LineShapes)
+    _fields: dict[str, object] | None = None  # `fields`, once decoded
 
     @property
     def fields(self) -> dict[str, object]:
@@ -118,6 +118,16 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     each record the matchers it satisfies, worked out on whole columns, and `shaping`
     (a verdicts.LineShapes, with `hits`) its shape.
     """
+    kept, facts = select(tables, step_events, narrowing)
+    return records_of(kept, hits, shaping), facts
+
+
+def select(tables: Iterable[pa.Table], step_events: frozenset[str],
+           narrowing: dict[str, str] | None = None) -> tuple[pa.Table | None, InputFacts]:
+    """The rows worth checking, in one table (None if there are none), and the input's facts.
+
+    Consumes the parse stream block by block (see `collect`).
+    """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
     narrowed = sorted((narrowing or {}).items())
@@ -139,7 +149,7 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
         if chosen.num_rows:
             chosen_parts.append(chosen)  # dictionary columns stay encoded: `_records` wants them so
     if not chosen_parts:
-        return [], facts
+        return None, facts
     # one table for what was kept: the kernels of `_records` then run once, not once per block
     try:
         kept = pa.concat_tables(chosen_parts, promote_options="permissive")
@@ -150,7 +160,12 @@ def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
     # concatenates them, once per call
     kept = kept.combine_chunks()
     _note_microversions(kept, facts)
-    return _records(kept, hits, shaping), facts
+    return kept, facts
+
+
+def records_of(kept: pa.Table | None, hits: Any = None, shaping: Any = None) -> list[Record]:
+    """A Record per row `select` kept (see `collect` for `hits` and `shaping`)."""
+    return _records(kept, hits, shaping) if kept is not None else []
 
 
 def _narrowed(keep: pa.ChunkedArray, events: pa.ChunkedArray, fields: pa.ChunkedArray,
@@ -226,7 +241,7 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
                     _repeated(column("instance")),  # one str per id: its hash is worked out once
                     _repeated(column("event")),
                     *(column(name).to_pylist() for name in ("fields", "message")),
-                    repeat(None, rows), answers, problems.to_pylist(), shapes))
+                    answers, problems.to_pylist(), shapes))
 
 
 def _repeated(column: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
