@@ -613,7 +613,7 @@ def _replay_bar(enabled: bool):  # type: ignore[no-untyped-def]
 def _json(value: object) -> str:
     import json  # noqa: PLC0415
 
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, check_circular=False)  # trees built here: no cycles
 
 
 @app.callback()

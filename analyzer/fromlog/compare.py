@@ -25,13 +25,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from difflib import SequenceMatcher
 
 from analyzer.fromlog.plan import REPLAYED_AS, NotReplayed, Plan, Planned, api_status
 from analyzer.lifecycle import CheckResult
 from analyzer.lifecycle.machine import Checked
-from analyzer.lifecycle.records import InputFacts
+from analyzer.lifecycle.records import InputFacts, iso_time
 from analyzer.replay.scenarios import StepResult
 from analyzer.vocab.states import InstanceState
 
@@ -101,8 +100,8 @@ class OperationDiff:
             "replayed_instance": self.replayed_instance,
             "operation": self.name,
             "replayed_operation": replayed.flow.name if replayed else None,
-            "start": _iso(self.original.start),
-            "replayed_start": _iso(replayed.start) if replayed else None,
+            "start": iso_time(self.original.start),
+            "replayed_start": iso_time(replayed.start) if replayed else None,
             "status": {"original": self.original.status, "replayed": replayed.status if replayed else None},
             "http": {"original": self.http_original, "replayed": self.http_replayed},
             "steps": {"original": _names(self.original), "replayed": _names(replayed) if replayed else [],
@@ -154,10 +153,10 @@ class Comparison:
             "instances": self.instances,
             "operations": [item.as_dict() for item in self.operations],
             "not_replayed": [{"instance": entry.original.operation.instance,
-                              "operation": entry.original.flow.name, "start": _iso(entry.original.start),
+                              "operation": entry.original.flow.name, "start": iso_time(entry.original.start),
                               "reason": entry.reason} for entry in self.not_replayed],
             "set_up": [{"instance": c.operation.instance, "operation": c.flow.name} for c in self.set_up],
-            "extra": [{"instance": c.operation.instance, "operation": c.flow.name, "start": _iso(c.start)}
+            "extra": [{"instance": c.operation.instance, "operation": c.flow.name, "start": iso_time(c.start)}
                       for c in self.extra],
             "summary": {"compared": len(self.operations), "differing": len(self.differing),
                         "not_replayed": len(self.not_replayed)},
@@ -276,10 +275,6 @@ def _expand(counts: Counter[str], order: list[str]) -> list[str]:
     return out
 
 
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None or seconds == float("-inf"):
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
 def _round(value: float | None) -> float | None:

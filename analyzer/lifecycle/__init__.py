@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,9 +21,9 @@ from analyzer.errors import InputError
 from analyzer.lifecycle import deviations as dv
 from analyzer.lifecycle import durations
 from analyzer.lifecycle.correlate import correlate
-from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory
+from analyzer.lifecycle.machine import API_OWN_EVENTS, Checked, Checker, InstanceStory, StepSeen
 from analyzer.lifecycle.matching import FlowIndex, hits_for, narrowing, step_events
-from analyzer.lifecycle.records import InputFacts, records_of, select
+from analyzer.lifecycle.records import InputFacts, iso_time, records_of, select
 from analyzer.lifecycle.verdicts import LINE_SHAPES
 from analyzer.parse.grammar import catalogue
 from analyzer.parse.pipeline import ParseSummary, Progress, parse_stream
@@ -54,20 +54,25 @@ class CheckResult:
         return sum(len(c.deviations) for c in self.checked)
 
     def as_dict(self) -> dict[str, object]:
-        operations = [operation_dict(number, item) for number, item in enumerate(self.checked, 1)]
-        ids = {id(item): op["id"] for item, op in zip(self.checked, operations, strict=True)}
+        with _cycles_uncollected():  # a million-line log's JSON is a few million small dicts
+            return self._as_dict()
+
+    def _as_dict(self) -> dict[str, object]:
+        checked = self.checked
+        operations = [operation_dict(number, item) for number, item in enumerate(checked, 1)]
+        ids = {id(item): op["id"] for item, op in zip(checked, operations, strict=True)}
         instances = {}
         for uuid in sorted(self.stories):
             story = self.stories[uuid]
             instances[uuid] = {
                 "final_state": story.final_state.as_dict(),
                 "operations": [ids[id(c)] for c in story.checked],
-                "timeline": [{"time": _iso(t.time), **t.state.as_dict(), "cause": t.cause,
+                "timeline": [{"time": iso_time(t.time), **t.state.as_dict(), "cause": t.cause,
                               "evidence": t.evidence.evidence() if t.evidence else None}
                              for t in story.transitions],
             }
-        kinds = Counter(d.kind for c in self.checked for d in c.deviations)
-        statuses = Counter(c.status for c in self.checked)
+        kinds = Counter(d.kind for c in checked for d in c.deviations)
+        statuses = Counter(c.status for c in checked)
         return {
             "instances": instances,
             "operations": operations,
@@ -95,18 +100,23 @@ def operation_dict(number: int, item: Checked) -> dict[str, object]:
         "operation": item.flow.name,
         "family": item.flow.family,
         "request_id": item.operation.request_id,
-        "start": _iso(item.start),
-        "end": _iso(item.end),
+        "start": iso_time(item.start),
+        "end": iso_time(item.end),
         "duration_s": round(item.duration, 3) if item.duration is not None else None,
         "status": item.status,
         "begins_before_log": item.begins_before_log,
         "state_before": item.before.as_dict(),
         "state_after": item.after.as_dict(),
-        "steps": [{"step": s.step.name, "service": s.step.service, "time": _iso(s.record.seconds),
-                   "duration_s": round(s.duration, 3) if s.duration is not None else None,
-                   "evidence": [s.record.evidence()]} for s in item.steps],
+        "steps": [_step_dict(seen) for seen in item.steps],
         "deviations": [d.as_dict() for d in item.deviations],
     }
+
+
+def _step_dict(seen: StepSeen) -> dict[str, object]:
+    evidence = seen.record.evidence()
+    return {"step": seen.step.name, "service": seen.step.service, "time": evidence["time"],
+            "duration_s": round(seen.duration, 3) if seen.duration is not None else None,
+            "evidence": [evidence]}
 
 
 def known_events() -> list[str]:
@@ -146,12 +156,18 @@ def check(
     # the parse runs here, the cycle collector left on: the parse makes short-lived
     # cycles, and memory it frees is memory it reuses while still in the caches
     kept, facts = select(stream, step_events(flows), narrowing(flows))
-    # The engine makes a few hundred thousand small objects that form no cycles; the
-    # cycle collector would walk them all again and again while they are being made.
+    with _cycles_uncollected():
+        return _check(kept, facts, summary, flows, release=release, slow=slow, instances=instances)
+
+
+@contextmanager
+def _cycles_uncollected() -> Iterator[None]:
+    """The cycle collector off while the engine makes a few hundred thousand small objects
+    that form no cycles: it would walk them all again and again while they are being made."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check(kept, facts, summary, flows, release=release, slow=slow, instances=instances)
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -205,7 +221,3 @@ def _first_line(item: Checked) -> int:
     return item.operation.records[0].order
 
 
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None or seconds == float("-inf"):
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
