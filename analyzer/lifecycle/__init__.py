@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,8 +45,10 @@ class CheckResult:
     facts: InputFacts
     durations: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def checked(self) -> list[Checked]:
+        """Every checked operation, in time order (worked out once: the stories are complete
+        when a CheckResult is made)."""
         items = [c for story in self.stories.values() for c in story.checked]
         return sorted(items, key=_first_line)  # records are ranked by time (records.Record.order)
 
