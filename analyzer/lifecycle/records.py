@@ -160,8 +160,9 @@ def select(tables: Iterable[pa.Table], step_events: frozenset[str],
     for table in tables:
         facts.rows += table.num_rows
         _note_levels(table, facts)
-        with_ids = table.filter(pc.is_valid(table.column("global_request_id"))).column("source")
-        facts.current_sources.update(pc.unique(_plain(with_ids)).to_pylist())
+        with_ids = table.column("source").filter(pc.is_valid(table.column("global_request_id")))
+        if len(with_ids):
+            facts.current_sources.update(pc.unique(_plain(with_ids)).to_pylist())
         events = table.column("event")
         problems = pc.and_(_is_in(table.column("level"), pa.array(PROBLEM_LEVELS)),  # one traceback,
                            pc.invert(_is_in(events, pa.array([TRACEBACK_LINE]))))  # one problem
