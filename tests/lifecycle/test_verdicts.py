@@ -26,10 +26,10 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return sorted(out.glob("*.log"))
 
 
-def _fresh(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> dict:
+def _fresh(paths: list[Path], monkeypatch: pytest.MonkeyPatch, **options: object) -> dict:
     with monkeypatch.context() as patch:
         patch.setattr(Verdicts, "get", lambda self, shape: None)  # every operation checked in full
-        return check(paths).as_dict()
+        return check(paths, **options).as_dict()  # type: ignore[arg-type]
 
 
 def test_reused_verdicts_equal_full_checks_on_a_generated_log(
@@ -39,6 +39,16 @@ def test_reused_verdicts_equal_full_checks_on_a_generated_log(
     assert kept["summary"]["operations"] > 500
     assert kept["summary"]["deviations"]["missing_step"] + kept["summary"]["deviations"]["error"] > 0
     assert kept == _fresh(generated, monkeypatch)
+
+
+def test_slow_steps_found_alike_with_reused_verdicts(
+        generated: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # operations that took a verdict have their step durations worked out together, their
+    # steps made only when read: the `slow` steps and their evidence must not change
+    reused = check(generated, slow=1.0)
+    slow = [d for c in reused.checked for d in c.deviations if d.kind == "slow"]
+    assert any(d.step for d in slow) and any(c.verdict is not None for c in reused.checked)
+    assert reused.as_dict() == _fresh(generated, monkeypatch, slow=1.0)
 
 
 def test_reused_verdicts_equal_full_checks_on_the_devstack_job(monkeypatch: pytest.MonkeyPatch) -> None:
