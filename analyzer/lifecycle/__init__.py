@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,10 +44,10 @@ class CheckResult:
     facts: InputFacts
     durations: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    @cached_property
+    @property
     def checked(self) -> list[Checked]:
-        """Every checked operation, in time order (worked out once: the stories are complete
-        when a CheckResult is made)."""
+        """Every checked operation, in time order (worked out on each call: callers may edit
+        the stories, as a replay from a log does to begin it later)."""
         items = [c for story in self.stories.values() for c in story.checked]
         return sorted(items, key=_first_line)  # records are ranked by time (records.Record.order)
 
