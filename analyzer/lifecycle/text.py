@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from analyzer.lifecycle import CheckResult
@@ -46,9 +46,9 @@ def _type_table(result: CheckResult, checked: list[Checked]) -> list[str]:
     header = (f"{'operation':<16}{'count':>6}{'ok':>5}{'deviation':>10}{'failed':>7}{'incomplete':>11}"
               f"{'min_s':>9}{'median_s':>9}{'p90_s':>9}{'p95_s':>9}{'max_s':>9}")
     lines = [header]
-    statuses: dict[str, Counter[str]] = {}
+    statuses: dict[str, Counter[str]] = defaultdict(Counter)  # not one Counter made per operation
     for item in checked:
-        statuses.setdefault(item.flow.name, Counter())[item.status] += 1
+        statuses[item.flow.name][item.status] += 1
     for name, stats in result.durations.items():
         counts = statuses.get(name, Counter())
         lines.append(f"{name:<16}{stats['count']:>6}" + "".join(
