@@ -80,9 +80,10 @@ def main() -> int:
               f"ratio {ratios[-1]:.2f}", flush=True)
     assert result is not None
     started = time.perf_counter()
-    as_json = json.dumps(result.as_dict(), ensure_ascii=False, check_circular=False)  # as the CLI writes it
+    document = result.as_dict()
+    as_json = json.dumps(document, ensure_ascii=False, check_circular=False)  # as the CLI writes it
     json_seconds = time.perf_counter() - started
-    summary = result.as_dict()["summary"]
+    summary = document["summary"]
     print(f"\ncheck found {summary['instances']:,} instances, {summary['operations']:,} operations")
     print(f"(a) parse_logs   median {statistics.median(parse_times):.2f}s")
     print(f"(b) check        median {statistics.median(check_times):.2f}s")

@@ -275,7 +275,5 @@ def _expand(counts: Counter[str], order: list[str]) -> list[str]:
     return out
 
 
-
-
 def _round(value: float | None) -> float | None:
     return round(value, 3) if value is not None else None

@@ -221,5 +221,3 @@ def _check(kept: pa.Table | None, facts: InputFacts, summary: ParseSummary, flow
 
 def _first_line(item: Checked) -> int:
     return item.operation.records[0].order
-
-

@@ -306,7 +306,7 @@ def hits_for(flows: list[Flow]) -> Hits:
 
 def narrowing(flows: list[Flow]) -> dict[str, str]:
     """Per event that every matcher naming it narrows by a field: a regex over the fields JSON
-    that keeps at least the records some matcher could accept (records.collect drops the rest)."""
+    that keeps at least the records some matcher could accept (records.select drops the rest)."""
     matchers: dict[str, list[Matcher]] = defaultdict(list)
     for flow in flows:
         for matcher in [*flow.openers, *(step.matcher for step in flow.steps)]:

@@ -132,26 +132,14 @@ class InputFacts:
         return "current" if self.current_sources else "2016"
 
 
-def collect(tables: Iterable[pa.Table], step_events: frozenset[str],
-            narrowing: dict[str, str] | None = None,
-            hits: Any = None, shaping: Any = None) -> tuple[list[Record], InputFacts]:
-    """Records worth checking (steps, observations, problems) and the input's facts.
+def select(tables: Iterable[pa.Table], step_events: frozenset[str],
+           narrowing: dict[str, str] | None = None) -> tuple[pa.Table | None, InputFacts]:
+    """The rows worth checking (steps, observations, problems), in one table (None if there
+    are none), and the input's facts, from the parse stream consumed block by block.
 
     `narrowing` maps an event to a regex its fields JSON must match to be kept (every
     flow that names the event asks for some field value: `qemu-img` among `Running
-    cmd` lines, POST and DELETE among access lines).  `hits` (a matching.Hits) gives
-    each record the matchers it satisfies, worked out on whole columns, and `shaping`
-    (a verdicts.LineShapes, with `hits`) its shape.
-    """
-    kept, facts = select(tables, step_events, narrowing)
-    return records_of(kept, hits, shaping), facts
-
-
-def select(tables: Iterable[pa.Table], step_events: frozenset[str],
-           narrowing: dict[str, str] | None = None) -> tuple[pa.Table | None, InputFacts]:
-    """The rows worth checking, in one table (None if there are none), and the input's facts.
-
-    Consumes the parse stream block by block (see `collect`).
+    cmd` lines, POST and DELETE among access lines).
     """
     facts = InputFacts()
     wanted = pa.array(sorted(step_events | OBSERVATIONS | {TRACEBACK, ERROR, WARNING}))
@@ -190,7 +178,9 @@ def select(tables: Iterable[pa.Table], step_events: frozenset[str],
 
 
 def records_of(kept: pa.Table | None, hits: Any = None, shaping: Any = None) -> list[Record]:
-    """A Record per row `select` kept (see `collect` for `hits` and `shaping`)."""
+    """A Record per row `select` kept.  `hits` (a matching.Hits) gives each record the
+    matchers it satisfies, worked out on whole columns, and `shaping` (a
+    verdicts.LineShapes, with `hits`) its shape."""
     return _records(kept, hits, shaping) if kept is not None else []
 
 
