@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from analyzer.errors import InputError
@@ -178,24 +179,32 @@ def _cycles_uncollected() -> Iterator[None]:
 def _check(kept: pa.Table | None, facts: InputFacts, summary: ParseSummary, flows: list[Flow], *,
            release: str, slow: float | None, instances: list[str] | None) -> CheckResult:
     hits = hits_for(flows)
-    records = records_of(kept, hits, LINE_SHAPES)
+    records, keys = records_of(kept, hits, LINE_SHAPES)
     # a `[None req-…` context is today's layout even where no caller sent a global request id
     facts.current_sources |= summary.global_id_sources
+    rows = np.arange(len(records))
     if instances:
         wanted = set(instances)
-        records = [r for r in records if r.instance is None or r.instance in wanted]
+        rows = np.array([i for i, r in enumerate(records) if r.instance is None or r.instance in wanted],
+                        dtype=np.int64)
     # each file is read in its own release's wording and routing (a directory may hold both)
-    by_release: dict[str, list] = defaultdict(list)
+    by_release: dict[str, np.ndarray] = {}
     if release != "auto" or not facts.current_sources:  # one release for every record
-        if records:
-            by_release[release if release != "auto" else "2016"] = records
+        if len(rows):
+            by_release[release if release != "auto" else "2016"] = rows
     else:
-        for record in records:
-            by_release[facts.release_of(record.source)].append(record)
+        current = np.array([facts.release_of(source) == "current" for source in keys.sources] + [False])
+        in_current = current[keys.source[rows]]  # a record without a source (-1) reads as 2016's
+        for name, part in (("2016", rows[~in_current]), ("current", rows[in_current])):
+            if len(part):
+                by_release[name] = part
     stories: dict[str, InstanceStory] = {}
     for chosen, part in sorted(by_release.items()):
         index = FlowIndex(flows, chosen, API_OWN_EVENTS, hits)
-        correlation = correlate(part, index)
+        if len(part) == len(records):
+            correlation = correlate(records, keys, index)
+        else:
+            correlation = correlate([records[row] for row in part.tolist()], keys.take(part), index)
         checker = Checker(index, facts)
         per_instance = defaultdict(list)
         for operation in correlation.operations:

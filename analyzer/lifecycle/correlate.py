@@ -21,8 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+import numpy as np
+
 from analyzer.lifecycle.matching import FlowIndex, FlowSteps
-from analyzer.lifecycle.records import Record
+from analyzer.lifecycle.records import Record, RecordKeys
 from analyzer.vocab.flows import Flow
 
 # A request naming more instances than this is a periodic task's or the lifecycle event
@@ -61,59 +63,78 @@ class Correlation:
     observations: dict[str, list[Record]]  # instance -> records outside any operation
 
 
-def correlate(records: list[Record], index: FlowIndex) -> Correlation:
-    """Group `records` into operations per instance (see the module docstring)."""
-    by_request: dict[str, set[str]] = defaultdict(set)
-    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    loose: dict[str, list[Record]] = defaultdict(list)
-    unnamed: list[Record] = []  # a request's lines that name no instance
-    for record in records:
-        request_id, instance = record.request_id, record.instance
-        if request_id is None:
-            if instance:
-                loose[instance].append(record)
-        elif instance:
-            by_request[request_id].add(instance)
-            groups[(instance, request_id)].append(record)
-        else:
-            unnamed.append(record)
-    for record in unnamed:
-        instances = by_request.get(record.request_id, ())  # type: ignore[arg-type]
-        if len(instances) <= MAX_INSTANCES_PER_REQUEST:
-            for instance in instances:
-                groups[(instance, record.request_id)].append(record)  # type: ignore[index]
+def correlate(records: list[Record], keys: RecordKeys, index: FlowIndex) -> Correlation:
+    """Group `records` (with their `keys`) into operations per instance (see the module
+    docstring)."""
+    request, instance, rank = keys.request, keys.instance, keys.rank
+    items = np.empty(len(records), dtype=object)
+    items[:] = records
+    # the requests' groups: (instance, request) pairs of the lines naming both
+    named = np.flatnonzero((request >= 0) & (instance >= 0))
+    width = int(request.max()) + 1 if len(request) else 1
+    pairs, first, group_of = np.unique(instance[named] * width + request[named],
+                                       return_index=True, return_inverse=True)
+    pair_request = pairs % width
+    # a request's lines that name no instance join each instance the request names
+    per_request = np.bincount(pair_request, minlength=width)
+    unnamed = np.flatnonzero((request >= 0) & (instance < 0))
+    counts = per_request[request[unnamed]]
+    unnamed = unnamed[counts <= MAX_INSTANCES_PER_REQUEST]
+    counts = per_request[request[unnamed]]
+    by_request = np.argsort(pair_request, kind="stable")
+    firsts = np.searchsorted(pair_request[by_request], request[unnamed])
+    joined = np.repeat(unnamed, counts)
+    nth = np.arange(len(joined)) - np.repeat(np.cumsum(counts) - counts, counts)
+    group_of = np.concatenate([group_of.reshape(-1), by_request[np.repeat(firsts, counts) + nth]])
+    rows = np.concatenate([named, joined])
+    arranged = np.lexsort((rank[rows], group_of))  # each group's lines together, in time order
+    rows, group_of = rows[arranged], group_of[arranged]
+    bounds = np.flatnonzero(np.diff(group_of)) + 1
+    begins = np.concatenate([[0], bounds]).tolist()
+    ends = np.concatenate([bounds, [len(rows)]]).tolist()
+    kinds = keys.kind[rows]
+    unshaped = (np.minimum.reduceat(kinds, begins) < 0).tolist() if len(rows) else []
+    kind_bytes = kinds.tobytes()
+    members_of = items[rows].tolist()
+    row_list = rows.tolist()
+    pair_instance, pair_request = (pairs // width).tolist(), pair_request.tolist()
+    names, requests = keys.instances, keys.requests
 
     operations: list[Operation] = []
+    loose_rows = np.flatnonzero((request < 0) & (instance >= 0)).tolist()  # placed by time
     openers = index.openers
     # a request's flow, and which of its lines ends it, depend on the lines' shapes (event,
     # matchers met) and services only: worked out once per distinct group
-    chosen: dict[tuple[tuple[object, ...], tuple[str, ...]], tuple[Flow | None, int | None]] = {}
-    for (instance, request_id), members in groups.items():
-        if len(members) == 1 and members[0].event not in openers:  # a periodic task's line, mostly
+    chosen: dict[bytes, tuple[Flow | None, int | None]] = {}
+    for group in np.argsort(first, kind="stable").tolist():  # in the order the groups first show
+        begin, end = begins[group], ends[group]
+        members = members_of[begin:end]
+        if end - begin == 1 and members[0].event not in openers:  # a periodic task's line, mostly
             if members[0].event not in USER_REQUEST_EVENTS:
-                loose[instance].append(members[0])
+                loose_rows.append(row_list[begin])
             continue
-        members.sort(key=_position)
-        shapes = tuple(map(_SHAPE, members))
-        if None in shapes:
-            flow, end = _flow_and_end(members, index)
+        if unshaped[group]:
+            flow, last = _flow_and_end(members, index)
         else:
-            key = (shapes, tuple(map(_SERVICE, members)))
+            key = kind_bytes[begin * 8:end * 8]
             found = chosen.get(key)
             if found is None:
                 found = chosen[key] = _flow_and_end(members, index)
-            flow, end = found
+            flow, last = found
         if flow is None:
             if not any(r.event in USER_REQUEST_EVENTS for r in members):
                 # a background context (lifecycle event handler, periodic task): its lines
                 # are placed by time; a user's request that opens no flow is left out
-                loose[instance].extend(r for r in members if r.instance)
+                loose_rows += [row for row, r in zip(row_list[begin:end], members, strict=True) if r.instance]
             continue
-        operation = Operation(flow, instance, request_id, members, steps=index.of(flow))
-        operation.ends_at = members[end].t if end is not None else None
+        operation = Operation(flow, names[pair_instance[group]], requests[pair_request[group]], members,
+                              steps=index.of(flow))
+        operation.ends_at = members[last].t if last is not None else None
         operations.append(operation)
 
-    observations = _place_loose(operations, loose, index)
+    loose = np.array(loose_rows, dtype=np.int64)
+    loose = loose[np.lexsort((rank[loose], instance[loose]))]  # per instance, in time order
+    observations = _place_loose(operations, loose, instance[loose], items, names, index)
     return Correlation(operations, observations)
 
 
@@ -145,8 +166,10 @@ def choose_flow(members: list[Record], index: FlowIndex) -> Flow | None:
     return max(candidates, key=score)  # max keeps the first of equals: file order
 
 
-def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
-                 index: FlowIndex) -> dict[str, list[Record]]:
+def _place_loose(operations: list[Operation], loose: np.ndarray, loose_instances: np.ndarray,
+                 items: np.ndarray, names: list[str], index: FlowIndex) -> dict[str, list[Record]]:
+    """Place the lines of no request (`loose`: rows of `items`, by instance and time) into
+    the operations open on their instance; the rest are observations."""
     per_instance: dict[str, list[Operation]] = defaultdict(list)
     for operation in operations:
         per_instance[operation.instance].append(operation)
@@ -156,8 +179,12 @@ def _place_loose(operations: list[Operation], loose: dict[str, list[Record]],
         starts[instance] = [operation.start for operation in ops]
 
     observations: dict[str, list[Record]] = defaultdict(list)
-    for instance, records in loose.items():
-        records.sort(key=_position)
+    bounds = np.flatnonzero(np.diff(loose_instances)) + 1
+    for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(loose)], strict=True):
+        if begin == end:
+            continue
+        instance = names[loose_instances[begin]]
+        records = items[loose[begin:end]].tolist()
         ops = per_instance.get(instance)
         if not ops:  # no operation to place them in: all observations
             observations[instance].extend(records)
@@ -242,5 +269,3 @@ def _start(operation: Operation) -> float:
 
 
 _position = attrgetter("order")  # a record's place in time (records.Record.order)
-_SHAPE = attrgetter("shape")
-_SERVICE = attrgetter("service")

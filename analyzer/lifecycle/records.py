@@ -177,11 +177,43 @@ def select(tables: Iterable[pa.Table], step_events: frozenset[str],
     return kept, facts
 
 
-def records_of(kept: pa.Table | None, hits: Any = None, shaping: Any = None) -> list[Record]:
-    """A Record per row `select` kept.  `hits` (a matching.Hits) gives each record the
-    matchers it satisfies, worked out on whole columns, and `shaping` (a
+def records_of(kept: pa.Table | None, hits: Any = None,
+               shaping: Any = None) -> tuple[list[Record], RecordKeys]:
+    """A Record per row `select` kept, and their keys.  `hits` (a matching.Hits) gives each
+    record the matchers it satisfies, worked out on whole columns, and `shaping` (a
     verdicts.LineShapes, with `hits`) its shape."""
-    return _records(kept, hits, shaping) if kept is not None else []
+    if kept is None:
+        return [], RecordKeys.empty()
+    return _records(kept, hits, shaping)
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """What the engine groups records by, as integer codes in the order of their list.
+
+    Correlating a million-line log groups a few hundred thousand records by request and
+    instance; on these codes (the kept table's dictionary indices) numpy does it without
+    hashing a string per record.  -1 stands for none.
+    """
+
+    request: np.ndarray  # int64 code of the request id
+    instance: np.ndarray  # int64 code of the instance (-1 also for an empty one)
+    source: np.ndarray  # int64 code of the file
+    rank: np.ndarray  # Record.order
+    kind: np.ndarray  # the line's shape and service as one number; -1 for a line without a shape
+    requests: list[str]  # request code -> request id
+    instances: list[str]  # instance code -> uuid
+    sources: list[str]  # source code -> file
+
+    @classmethod
+    def empty(cls) -> RecordKeys:
+        none = np.empty(0, dtype=np.int64)
+        return cls(none, none, none, none, none, [], [], [])
+
+    def take(self, rows: np.ndarray) -> RecordKeys:
+        """The keys of the records at `rows`, in that order."""
+        return RecordKeys(self.request[rows], self.instance[rows], self.source[rows], self.rank[rows],
+                          self.kind[rows], self.requests, self.instances, self.sources)
 
 
 def _narrowed(keep: pa.ChunkedArray, events: pa.ChunkedArray, fields: pa.ChunkedArray,
@@ -229,7 +261,7 @@ def _is_in(column: pa.ChunkedArray, values: pa.Array) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=pa.bool_())
 
 
-def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
+def _records(table: pa.Table, hits: Any, shaping: Any) -> tuple[list[Record], RecordKeys]:
     """A Record per row, built by `map` over whole columns (no per-row Python frame)."""
     rows = table.num_rows
     micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -244,30 +276,59 @@ def _records(table: pa.Table, hits: Any, shaping: Any) -> list[Record]:
     problems = pc.or_(pc.is_in(events, pa.array([TRACEBACK, ERROR])),
                       pc.fill_null(pc.is_in(table.column("level"), pa.array(PROBLEM_LEVELS)), False))
     answers: Iterable[object] = repeat(None, rows)
-    shapes: Iterable[object] = repeat(None, rows)
+    shapes = np.full(rows, -1, dtype=np.int64)
     if hits is not None:
         assigned = hits.assign(events, table.column("fields"), shaping.fields if shaping else None)
         answers = assigned.answers
         if shaping is not None:
             shapes = shaping.shapes(assigned, problems.to_numpy(zero_copy_only=False))
     column = table.column
-    return list(map(Record, ranks.tolist(), seconds, _repeated(column("source")), column("line").to_pylist(),
-                    _repeated(column("host")), _repeated(column("service"), "other"),
-                    _repeated(column("level")), _repeated(column("request_id")),
-                    _repeated(column("instance")),  # one str per id: its hash is worked out once
-                    _repeated(column("event")),
-                    *(column(name).to_pylist() for name in ("fields", "message")),
-                    answers, problems.to_pylist(), shapes))
+    sources, source_codes = _encoded(column("source"))
+    services, service_codes = _encoded(column("service"), "other")
+    requests, request_codes = _encoded(column("request_id"))
+    instances, instance_codes = _encoded(column("instance"))
+    known_shapes = shapes.astype(object)
+    known_shapes[shapes < 0] = None
+    records = list(map(Record, ranks.tolist(), seconds, sources[source_codes].tolist(),
+                       column("line").to_pylist(), _repeated(column("host")),
+                       services[service_codes].tolist(), _repeated(column("level")),
+                       requests[request_codes].tolist(),
+                       instances[instance_codes].tolist(),  # one str per id: its hash is worked out once
+                       _repeated(column("event")),
+                       *(column(name).to_pylist() for name in ("fields", "message")),
+                       answers, problems.to_pylist(), known_shapes.tolist()))
+    empty = instances == ""  # an empty instance names none, as None does
+    kinds = np.where(shapes >= 0, shapes * len(services) + service_codes, -1)
+    keys = RecordKeys(_or_none(request_codes, requests), _or_none(instance_codes, instances, empty),
+                      _or_none(source_codes, sources), ranks, kinds,
+                      requests[:-1].tolist(), instances[:-1].tolist(), sources[:-1].tolist())
+    return records, keys
 
 
-def _repeated(column: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
-    """A column whose strings repeat, as Python objects: each distinct string made once."""
+def _encoded(column: pa.ChunkedArray, default: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A column whose strings repeat, as its distinct values (Python objects, `default` last,
+    for nulls) and each row's index into them."""
     encoded = pc.dictionary_encode(column).combine_chunks()
     values = np.empty(len(encoded.dictionary) + 1, dtype=object)
     values[:-1] = encoded.dictionary.to_pylist()
     values[-1] = default  # for nulls
     indices = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return values, indices.astype(np.int64)
+
+
+def _repeated(column: pa.ChunkedArray, default: str | None = None) -> list[str | None]:
+    """A column whose strings repeat, as Python objects: each distinct string made once."""
+    values, indices = _encoded(column, default)
     return values[indices].tolist()
+
+
+def _or_none(codes: np.ndarray, values: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
+    """`codes` from `_encoded` with -1 for the null slot (and for the values `also` marks)."""
+    none = np.zeros(len(values), dtype=bool)
+    none[-1] = True
+    if also is not None:
+        none |= also
+    return np.where(none[codes], -1, codes)
 
 
 def _note_levels(table: pa.Table, facts: InputFacts) -> None:

@@ -39,7 +39,8 @@ class LineShapes:
     Beyond the event and the matchers it satisfies, that is the state an observation
     shows (machine.change_of reads these fields) and an access line's status.  A line
     the verdict would quote (an ERROR line, a traceback, an API refusal or failure)
-    gets None.  Worked out on whole columns by `Hits.assign`, once per distinct line.
+    gets -1 (its record's shape is None).  Worked out on whole columns by `Hits.assign`,
+    once per distinct line.
     """
 
     fields: dict[str, tuple[str, ...]] = {
@@ -48,26 +49,26 @@ class LineShapes:
         "api_request": ("status",),
     }
 
-    def shapes(self, assigned: Assigned, problems: np.ndarray) -> list[int | None]:
-        """Each row's shape number, None for the rows in `problems` and those quoted."""
+    def shapes(self, assigned: Assigned, problems: np.ndarray) -> np.ndarray:
+        """Each row's shape number, -1 for the rows in `problems` and those quoted."""
         shape_of = np.array([_shape(number, event, values)
-                             for number, (event, values) in enumerate(assigned.kinds)] or [None],
-                            dtype=object)
+                             for number, (event, values) in enumerate(assigned.kinds)] or [-1],
+                            dtype=np.int64)
         shapes = shape_of[assigned.numbers]
-        shapes[problems] = None
-        return shapes.tolist()
+        shapes[problems] = -1
+        return shapes
 
 
-def _shape(number: int, event: str, values: dict[str, str | None]) -> int | None:
+def _shape(number: int, event: str, values: dict[str, str | None]) -> int:
     if event == "api_refusal":
-        return None
+        return -1
     if event == "api_request":
         try:
             status = int(values.get("status") or 0)
         except ValueError:
             status = 0
         if status >= 400:
-            return None
+            return -1
     return number
 
 
