@@ -69,6 +69,8 @@ class InstanceState:
                  power if power is not None else self.power)
         known = _MADE.get(parts)
         if known is None:  # states are values: each one made once (a log moves through a few dozen)
+            if len(_MADE) >= _MADE_LIMIT:  # vm_state words come from the log: keep the table bounded
+                _MADE.clear()
             known = _MADE[parts] = InstanceState(*parts)
         return known
 
@@ -80,3 +82,4 @@ class InstanceState:
 
 
 _MADE: dict[tuple[str | None, str | None, str | None], InstanceState] = {}
+_MADE_LIMIT = 10_000
