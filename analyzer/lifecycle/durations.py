@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -18,6 +18,8 @@ from analyzer.lifecycle.verdicts import Verdict
 STAT_NAMES = ("count", "ok", "min", "median", "p90", "p95", "max")
 _RECORDS = attrgetter("operation.records")
 _TIME = attrgetter("t")
+_START = attrgetter("operation.start")
+_NO_TIME = float("-inf")  # a line without a time (records.Record.t)
 
 
 def stats(values: list[float], ok: int | None = None) -> dict[str, float | int | None]:
@@ -60,7 +62,9 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
     """Per operation type (flow name), its operations and the durations of them and their steps.
 
     Operations that took the same verdict (verdicts.Verdict) have the same steps: their
-    step durations are worked out together, from a table of their steps' times.
+    durations and their steps' are worked out together, from a table of their steps'
+    times.  (`timed` then lists them verdict by verdict: neither the statistics nor `slow`
+    depend on its order.)
     """
     by_type: dict[str, Samples] = {}
     alike: dict[int, tuple[Samples, Verdict, list[Checked]]] = {}  # by id of the verdict
@@ -69,12 +73,13 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
         if found is None:
             found = by_type[item.flow.name] = Samples()
         found.items.append(item)
-        duration = item.duration
-        if duration is not None:
-            found.timed.append((item, duration))
         steps = found.steps
         verdict = item.verdict
-        if verdict is not None:
+        if verdict is None:
+            duration = item.duration
+            if duration is not None:
+                found.timed.append((item, duration))
+        else:
             group = alike.get(id(verdict))
             if group is None:
                 group = alike[id(verdict)] = (found, verdict, [])
@@ -102,13 +107,22 @@ def samples(checked: list[Checked]) -> dict[str, Samples]:
 
 
 def _add_alike(found: Samples, verdict: Verdict, items: list[Checked]) -> None:
-    """The step durations of `items`, which all took `verdict`."""
+    """The durations of `items`, which all took `verdict`, and of their steps."""
     count = len(verdict.step_lines)
-    if count < 2:
-        return
+    if not count:
+        return  # no step seen: no duration
     lines = map(itemgetter(*verdict.step_lines), map(_RECORDS, items))  # each item's step lines
+    if count == 1:
+        lines = map(_alone, lines)  # itemgetter of one position gives the line, not a tuple
     times = np.fromiter(map(_TIME, chain.from_iterable(lines)), dtype=float, count=len(items) * count)
     times = times.reshape(len(items), count)
+    # as Checked.duration: its last step line's time less its start, when complete and timed
+    ends = times[:, -1]
+    timed = (ends != _NO_TIME) & np.fromiter(map(_finished, items), dtype=bool, count=len(items))
+    starts = np.fromiter(map(_START, items), dtype=float, count=len(items))
+    found.timed += zip(compress(items, timed.tolist()), (ends - starts)[timed].tolist(), strict=True)
+    if count < 2:
+        return
     with np.errstate(invalid="ignore"):  # lines without a time (-inf) give nan, as in StepSeen
         took = times[:, 1:] - times[:, :-1]  # this line's time less the one before it
     for position in range(1, count):
@@ -120,6 +134,15 @@ def _add_alike(found: Samples, verdict: Verdict, items: list[Checked]) -> None:
             known.peers += items
             known.peer_positions += [position] * len(items)
             known.peer_durations += column
+
+
+def _finished(item: Checked) -> bool:
+    """Whether `item` has a duration (Checked.duration), its last step line having a time."""
+    return item.complete and not item.begins_before_log
+
+
+def _alone(line: Record) -> tuple[Record]:
+    return (line,)
 
 
 def table(checked: list[Checked], by_type: dict[str, Samples] | None = None) -> dict[str, dict[str, object]]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from analyzer.lifecycle import CheckResult
 from analyzer.lifecycle.machine import DEVIATION, FAILED, INCOMPLETE, OK, Checked, InstanceStory
-from analyzer.lifecycle.records import Record
+from analyzer.lifecycle.records import Record, iso_time
 
 _STATUSES = (OK, DEVIATION, FAILED, INCOMPLETE)
 
@@ -104,11 +104,10 @@ def story(result: CheckResult, instance: str) -> str:
 
 
 def _evidence(record: Record) -> str:
-    evidence = record.evidence()
-    source = str(evidence.get("source", "?")).rsplit("/", 1)[-1]
-    when = str(evidence.get("time") or "")[:23].replace("T", " ")
-    return f"{source}:{evidence.get('line')}  {when}  {evidence.get('level') or ''}  " \
-           f"{_clip(str(evidence.get('text', '')), 110)}"
+    """One line of evidence as the summary quotes it (what `Record.evidence` holds)."""
+    source = str(record.source).rsplit("/", 1)[-1]
+    when = (iso_time(record.t) or "")[:23].replace("T", " ")
+    return f"{source}:{record.line}  {when}  {record.level or ''}  {_clip(str(record.message), 110)}"
 
 
 def _seconds(value: object) -> str:
