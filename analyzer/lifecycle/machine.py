@@ -16,7 +16,7 @@ the power state: the VM Paused / VM Resumed pair of a libvirt boot is not a paus
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -48,12 +48,12 @@ class Checked:
     """The verdict on one operation.
 
     An operation of a shape checked before takes that operation's `Verdict`; its steps
-    are then made from the verdict when first asked for (most of a large log's
-    operations are only counted and timed, never shown step by step).
+    and state changes are then made from the verdict when first asked for (most of a large
+    log's operations are only counted and timed, never shown step by step).
     """
 
     __slots__ = ("operation", "_steps", "deviations", "complete", "refused", "begins_before_log",
-                 "before", "after", "transitions", "verdict")
+                 "before", "after", "_transitions", "verdict")
 
     def __init__(self, operation: Operation, steps: list[StepSeen] | None = None,
                  deviations: list[dv.Deviation] | None = None, complete: bool = False,
@@ -68,7 +68,7 @@ class Checked:
         self.begins_before_log = begins_before_log  # its first steps would predate the log
         self.before = before if before is not None else InstanceState()
         self.after = after if after is not None else InstanceState()
-        self.transitions = transitions if transitions is not None else []
+        self._transitions = transitions if transitions is not None or verdict is not None else []
         self.verdict = verdict  # the verdict it took from an operation of the same shape
 
     @property
@@ -82,6 +82,18 @@ class Checked:
     @steps.setter
     def steps(self, steps: list[StepSeen]) -> None:
         self._steps = steps
+
+    @property
+    def transitions(self) -> list[Transition]:
+        transitions = self._transitions
+        if transitions is None:
+            assert self.verdict is not None
+            transitions = self._transitions = self.verdict.transitions_of(self.operation)
+        return transitions
+
+    @transitions.setter
+    def transitions(self, transitions: list[Transition]) -> None:
+        self._transitions = transitions
 
     def step_record(self, position: int) -> Record:
         """The line of its step at `position` (negative counts from the end), steps unmade."""
@@ -134,15 +146,55 @@ class Transition:
     evidence: Record | None = None
 
 
-@dataclass
 class InstanceStory:
-    instance: str
-    checked: list[Checked] = field(default_factory=list)
-    transitions: list[Transition] = field(default_factory=list)
+    """One instance's checked operations and its changes of state, in time order.
+
+    `Checker.story` gives it its parts in the order they happen: observed changes and
+    operations whose changes are made when first read (a summary never reads them).
+    """
+
+    def __init__(self, instance: str, checked: list[Checked] | None = None,
+                 transitions: list[Transition] | None = None) -> None:
+        self.instance = instance
+        self.checked = checked if checked is not None else []
+        self._transitions = transitions if transitions is not None else []
+        self._parts: list[Transition | Checked] = []  # to add to the transitions, when read
+
+    @property
+    def transitions(self) -> list[Transition]:
+        if self._parts:
+            made = self._transitions
+            for part in self._parts:
+                if isinstance(part, Transition):
+                    made.append(part)
+                else:
+                    made += part.transitions
+            self._parts = []
+            made.sort(key=_transition_time)  # stable: equal times stay in the order they came
+        return self._transitions
+
+    @transitions.setter
+    def transitions(self, transitions: list[Transition]) -> None:
+        self._parts = []
+        self._transitions = transitions
+
+    def add(self, part: Transition | Checked) -> None:
+        """A change of state, or an operation's changes (its `transitions` when read)."""
+        self._parts.append(part)
+
+    def readd(self, checked: Checked) -> None:
+        """`checked`'s changes again, now, its earlier ones dropped (they have changed)."""
+        self._parts = [part for part in self._parts if part is not checked]
+        self._parts.append(checked)
 
     @property
     def final_state(self) -> InstanceState:
-        return self.transitions[-1].state if self.transitions else InstanceState()
+        transitions = self.transitions
+        return transitions[-1].state if transitions else InstanceState()
+
+
+def _transition_time(transition: Transition) -> float:
+    return transition.time if transition.time is not None else float("-inf")
 
 
 class Checker:
@@ -190,7 +242,7 @@ class Checker:
         while position < len(items) or pending:
             if pending and (position >= len(items) or pending[0][0] < items[position][0]):
                 moment, _, _, checked = heapq.heappop(pending)
-                story.transitions += checked.transitions
+                story.add(checked)
                 state = checked.after
                 changed_at = moment
                 host = _host_after(checked, host)
@@ -204,8 +256,7 @@ class Checker:
                 if changed is not state:
                     state = changed
                     changed_at = item.t
-                    story.transitions.append(Transition(item.seconds, state, f"observed: {item.message}",
-                                                         item))
+                    story.add(Transition(item.seconds, state, f"observed: {item.message}", item))
                 continue
             if waiting is not None and _accepted(item):
                 state = self._ended_by_next(waiting, story, pending, state)
@@ -222,7 +273,6 @@ class Checker:
                 state = _apply(observe(state, checked.step_record(0)), first.sets)
                 changed_at = item.start
             heapq.heappush(pending, (item.last, item.records[-1].order, len(story.checked), checked))
-        story.transitions.sort(key=lambda t: t.time if t.time is not None else float("-inf"))
         return story
 
     def _ended_by_next(self, checked: Checked, story: InstanceStory,
@@ -232,14 +282,12 @@ class Checker:
         Returns the instance's state from now on: its end state if it is over already (its
         state change replaces the unfinished one), else `state` (it applies when it ends).
         """
-        old = checked.transitions
         checked.complete = True
         checked.deviations = [d for d in checked.deviations if d.kind != dv.INCOMPLETE]
         checked.after, checked.transitions = self._after(checked)
         if any(entry[3] is checked for entry in pending):
             return state
-        story.transitions = [t for t in story.transitions if not any(t is o for o in old)]
-        story.transitions += checked.transitions
+        story.readd(checked)
         return checked.after
 
     # ------------------------------------------------------------------ one operation

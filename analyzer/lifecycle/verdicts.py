@@ -28,7 +28,7 @@ from analyzer.vocab.states import InstanceState
 
 if TYPE_CHECKING:  # machine imports this module
     from analyzer.lifecycle.correlate import Operation
-    from analyzer.lifecycle.machine import Checked, StepSeen
+    from analyzer.lifecycle.machine import Checked, StepSeen, Transition
 
 Shape = tuple[object, ...]
 
@@ -111,20 +111,26 @@ class Verdict:
     def checked(self, operation: Operation, before: InstanceState) -> Checked:
         """`operation` (of the same shape as the one this verdict was found on), checked.
 
-        Its steps are left to `steps_of`, made when someone asks for them.
+        Its steps and state changes are left to `steps_of` and `transitions_of`, made when
+        someone asks for them.
         """
-        checked_type, _, transition = _machine_types()
+        checked_type, _, _ = _machine_types()
         records = operation.records
         deviations = [dv.Deviation(kind, detail, [records[p] for p in where], step)
                       for kind, detail, where, step in self.deviations] if self.deviations else []
-        transitions = []
-        if self.transition_lines:
-            evidence = [records[line] for line in self.transition_lines]
-            transitions = list(map(transition, [record.seconds for record in evidence],
-                                   self.transition_states, self.transition_causes, evidence))
         # every field given, in order: no defaults worked out for the thousands of these
         return checked_type(operation, None, deviations, self.complete, self.refused,
-                            self.begins_before_log, before, self.after, transitions, self)
+                            self.begins_before_log, before, self.after, None, self)
+
+    def transitions_of(self, operation: Operation) -> list[Transition]:
+        """The changes of state of `operation`, one of this verdict's shape."""
+        if not self.transition_lines:
+            return []
+        _, _, transition = _machine_types()
+        records = operation.records
+        evidence = [records[line] for line in self.transition_lines]
+        return list(map(transition, [record.seconds for record in evidence],
+                        self.transition_states, self.transition_causes, evidence))
 
     def steps_of(self, operation: Operation) -> list[StepSeen]:
         """The steps of `operation`, one of this verdict's shape, with their durations."""
