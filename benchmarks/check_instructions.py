@@ -43,13 +43,13 @@ def main() -> int:
     args = options.parse_args()
     if args.lines < 1:
         options.error("--lines must be at least 1")
+    if not args.child and shutil.which("valgrind") is None:  # said before a corpus is generated
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
     files = [str(f) for f in log_files(corpus_dir(args.lines, args.seed, "2016"))]
     if args.child:
         _child(args.child, files)
         return 0
-    if shutil.which("valgrind") is None:
-        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
-        return 2
     print(f"corpus: {Path(files[0]).parent} ({len(files)} files, {args.lines:,} lines)")
     print("counting instructions under cachegrind (three runs, two at a time) ...", flush=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
